@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build/vfslock with its CO-RE BPF objects and skeletons
+# make deps       install the Debian packages needed (idempotent, quiet when done)
+# make check-unit unit tests (host only, fast)
+# make test       deps + build + unit tests + VM tests on Debian 6.1 and 6.12
+# make run        the main job: `vfslock check` on a stress-ng mix, in the VM
+#                 when this host refuses fentry
+# V=1 shows the commands.
+
+OUTPUT    ?= build
+CLANG     ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL   ?= bpftool
+CC        ?= gcc
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS    ?= -O2 -g
+WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	     -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
+	      -Iinclude -I$(OUTPUT) -Isrc
+LDLIBS    := -lbpf -lelf -lz -ljson-c
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+RULE_DOCS := $(sort $(wildcard rules/locking-*.rst))
+
+SRCS      := $(wildcard src/*.c)
+OBJS      := $(patsubst src/%.c,$(OUTPUT)/obj/%.o,$(SRCS)) $(OUTPUT)/obj/rules_embed.o
+LIB_OBJS  := $(filter-out $(OUTPUT)/obj/main.o,$(OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps check-unit test test-vm run clean vmlinux-h
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(OUTPUT)/vfslock
+
+deps:
+	$(Q)scripts/deps
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+# ---- BPF ------------------------------------------------------------------
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/vfslock_abi.h include/vmlinux.h $(wildcard bpf/*.h) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# ---- userspace --------------------------------------------------------------
+$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/vfslock_abi.h $(SKELS) | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The locking.rst copies are linked in, so the binary needs no file at run time.
+$(OUTPUT)/rules_embed.S: $(RULE_DOCS) scripts/embed-rules | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)scripts/embed-rules $(RULE_DOCS) > $@
+
+$(OUTPUT)/obj/rules_embed.o: $(OUTPUT)/rules_embed.S | $(OUTPUT)/obj
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c $< -o $@
+
+$(OUTPUT)/vfslock: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- tests -------------------------------------------------------------------
+$(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -DTEST_DATA_DIR='"$(CURDIR)"' $< $(LIB_OBJS) \
+		$(LDLIBS) -lcmocka -o $@
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit $(UNIT_BINS)
+
+test-vm: all
+	$(Q)tests/run-vm
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run-all
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run-demo
+
+vmlinux-h:
+	$(Q)scripts/gen-vmlinux-h
+
+clean:
+	$(Q)rm -rf $(OUTPUT)/*.o $(OUTPUT)/*.h $(OUTPUT)/obj $(OUTPUT)/tests \
+		$(OUTPUT)/vfslock $(OUTPUT)/rules_embed.S

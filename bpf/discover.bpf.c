@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Method discovery: for each file the daemon holds open, copy the operation
+ * tables of its inode, superblock, dentry and mapping as raw bytes.
+ *
+ * The daemon decodes the bytes with the running kernel's BTF, member by
+ * member, and maps each function pointer to its symbol. So nothing here, nor
+ * in the daemon, names a filesystem or its functions: whatever a mounted
+ * filesystem installs is what gets traced.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "vfslock_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 target_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vl_disc_rec);
+} disc_scratch SEC(".maps");
+
+static __always_inline __u32 clamp_size(__u32 size)
+{
+	return size > VL_OPS_BYTES ? VL_OPS_BYTES : size;
+}
+
+static __always_inline void copy_ops(struct vl_disc_rec *r, int k, const void *ops,
+				     __u32 size)
+{
+	r->ops_ptr[k] = (__u64)ops;
+	r->ops_size[k] = 0;
+	if (!ops)
+		return;
+	size = clamp_size(size);
+	if (!bpf_probe_read_kernel(r->ops[k], size, ops))
+		r->ops_size[k] = size;
+}
+
+SEC("iter/task_file")
+int dump_ops(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct super_block *sb;
+	struct vl_disc_rec *r;
+	struct inode *inode;
+	__u32 zero = 0;
+
+	if (!task || !file || BPF_CORE_READ(task, tgid) != target_tgid)
+		return 0;
+	r = bpf_map_lookup_elem(&disc_scratch, &zero);
+	if (!r)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return 0;
+	sb = BPF_CORE_READ(inode, i_sb);
+
+	r->fd = ctx->fd;
+	r->dev = BPF_CORE_READ(sb, s_dev);
+	r->sb = (__u64)sb;
+	r->s_type = (__u64)BPF_CORE_READ(sb, s_type);
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->i_mode = BPF_CORE_READ(inode, i_mode);
+	bpf_probe_read_kernel_str(r->fstype, sizeof(r->fstype), BPF_CORE_READ(sb, s_type, name));
+
+	copy_ops(r, VL_OPS_INODE, BPF_CORE_READ(inode, i_op),
+		 bpf_core_type_size(struct inode_operations));
+	copy_ops(r, VL_OPS_FILE, BPF_CORE_READ(file, f_op),
+		 bpf_core_type_size(struct file_operations));
+	copy_ops(r, VL_OPS_SUPER, BPF_CORE_READ(sb, s_op),
+		 bpf_core_type_size(struct super_operations));
+	copy_ops(r, VL_OPS_DENTRY, BPF_CORE_READ(file, f_path.dentry, d_op),
+		 bpf_core_type_size(struct dentry_operations));
+	copy_ops(r, VL_OPS_AOPS, BPF_CORE_READ(inode, i_mapping, a_ops),
+		 bpf_core_type_size(struct address_space_operations));
+
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}

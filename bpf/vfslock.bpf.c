@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Probes for `vfslock check`: i_rwsem acquire/release and VFS method entry.
+ *
+ * The programs stream what the daemon needs to rebuild, per task, the set of
+ * i_rwsems held, and the state of the locks at each method call. They filter
+ * hard before writing anything: only watched tasks, only rwsems that are the
+ * i_rwsem of an inode on a watched filesystem type, only configured methods.
+ *
+ * Method programs are templates: the daemon loads one per argument count and
+ * clones it onto every implementation it attaches (see src/attach.c), so they
+ * find their configuration by the traced function's address.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "vfslock_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the daemon between open and load. */
+const volatile bool watch_all = false;	/* every task but our own */
+const volatile __u32 self_tgid = 0;
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+/* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
+#define RWSEM_WRITER_LOCKED	(1UL << 0)
+#define RWSEM_OWNER_FLAGS_MASK	(7UL)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);	/* resized by the daemon */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);		/* tid */
+	__type(value, __u8);
+} watched_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);		/* struct file_system_type * */
+	__type(value, __u8);
+} watched_fstypes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);		/* traced function address */
+	__type(value, struct vl_method_cfg);
+} method_cfg SEC(".maps");
+
+/*
+ * Shared holds of watched i_rwsems by task. The rwsem count says how many
+ * readers there are, not who they are; this is what lets the method filter
+ * tell "this task holds it shared" from "someone does".
+ */
+struct rdhold_key {
+	__u64 sem;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct rdhold_key);
+	__type(value, __u32);
+} rd_holds SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VL_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* A method record is too large for the BPF stack: build it here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vl_ev_method);
+} method_scratch SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+/*
+ * Wake the reader only once enough has piled up: a wakeup per record costs
+ * an irq_work each, which is most of the price of a small record. The daemon
+ * also polls on a short timeout, so nothing waits long.
+ */
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline bool task_watched(__u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+
+	if (watch_all)
+		return (pid_tgid >> 32) != self_tgid;
+	return bpf_map_lookup_elem(&watched_tasks, &tid) != NULL;
+}
+
+static __always_inline void fill_hdr(struct vl_ev_hdr *h, __u16 type, __u16 size,
+				     __u64 pid_tgid)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->task = bpf_get_current_task();
+	h->tid = (__u32)pid_tgid;
+	h->tgid = pid_tgid >> 32;
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+}
+
+static __always_inline bool fstype_watched(struct super_block *sb)
+{
+	__u64 s_type = (__u64)BPF_CORE_READ(sb, s_type);
+
+	return s_type && bpf_map_lookup_elem(&watched_fstypes, &s_type);
+}
+
+/*
+ * The inode embedding @sem, if @sem is the i_rwsem of an inode of a watched
+ * filesystem type; NULL otherwise. Every rwsem of a watched task comes
+ * through here (mmap_lock above all), so this must be cheap and must never
+ * accept a stranger: besides the superblock's type, i_mapping must point at
+ * the inode's own i_data, which holds for every inode of a disk or memory
+ * filesystem and is vanishingly unlikely to hold by accident.
+ */
+static __always_inline struct inode *rwsem_inode(void *sem)
+{
+	struct inode *inode;
+	struct super_block *sb;
+	void *mapping;
+
+	inode = (void *)sem - bpf_core_field_offset(struct inode, i_rwsem);
+	sb = BPF_CORE_READ(inode, i_sb);
+	if (!sb || !fstype_watched(sb))
+		return NULL;
+	mapping = BPF_CORE_READ(inode, i_mapping);
+	if (mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
+		return NULL;
+	return inode;
+}
+
+static __always_inline void rdhold_add(__u64 sem, __u32 tid, int delta)
+{
+	struct rdhold_key key = { .sem = sem, .tid = tid };
+	__u32 one = 1, *cnt;
+
+	cnt = bpf_map_lookup_elem(&rd_holds, &key);
+	if (cnt) {
+		if (delta > 0) {
+			*cnt += 1;
+		} else if (*cnt > 1) {
+			*cnt -= 1;
+		} else {
+			bpf_map_delete_elem(&rd_holds, &key);
+		}
+		return;
+	}
+	if (delta > 0 && bpf_map_update_elem(&rd_holds, &key, &one, BPF_NOEXIST))
+		stat_inc(VL_STAT_RDHOLD_FULL);
+}
+
+static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_ev_lock *e;
+	struct inode *inode;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	inode = rwsem_inode(sem);
+	if (!inode)
+		return 0;
+	stat_inc(VL_STAT_LOCK_SEEN);
+
+	if (prim != VL_PRIM_UP_READ_NON_OWNER && prim != VL_PRIM_DOWN_READ_NON_OWNER) {
+		if (op == VL_OP_DOWNGRADE || (mode == VL_MODE_SHARED && op == VL_OP_ACQUIRE))
+			rdhold_add((__u64)sem, (__u32)pid_tgid, 1);
+		else if (mode == VL_MODE_SHARED && op == VL_OP_RELEASE)
+			rdhold_add((__u64)sem, (__u32)pid_tgid, -1);
+	}
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(VL_STAT_LOST);
+		stat_inc(VL_STAT_LOST_LOCK);
+		return 0;
+	}
+	fill_hdr(&e->hdr, VL_EV_LOCK, sizeof(*e), pid_tgid);
+	e->lock = (__u64)sem;
+	e->inode = (__u64)inode;
+	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->cls = VL_LOCK_I_RWSEM;
+	e->op = op;
+	e->mode = mode;
+	e->prim = prim;
+	bpf_ringbuf_submit(e, rb_flags());
+	stat_inc(VL_STAT_EVENTS);
+	return 0;
+}
+
+/*
+ * Acquisitions are seen at exit, when they have happened (and, for the
+ * trylock and killable forms, when the return value says whether); releases
+ * at entry, before another task can take the lock and race our record.
+ */
+#define RWSEM_ACQUIRED(fn, mode, prim)						\
+SEC("fexit/" #fn)								\
+int BPF_PROG(fn##_x, struct rw_semaphore *sem)					\
+{										\
+	return on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);			\
+}
+
+/* killable/interruptible: 0 when acquired */
+#define RWSEM_ACQUIRED_RET0(fn, mode, prim)					\
+SEC("fexit/" #fn)								\
+int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
+{										\
+	return ret ? 0 : on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);		\
+}
+
+/* trylock: 1 when acquired */
+#define RWSEM_ACQUIRED_RET1(fn, mode, prim)					\
+SEC("fexit/" #fn)								\
+int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
+{										\
+	return ret ? on_rwsem(sem, VL_OP_ACQUIRE, mode, prim) : 0;		\
+}
+
+/* _nested forms carry a subclass: (sem, int) -> ret at ctx[2] */
+#define RWSEM_ACQUIRED_NESTED_RET0(fn, mode, prim)				\
+SEC("fexit/" #fn)								\
+int BPF_PROG(fn##_x, struct rw_semaphore *sem, int subclass, int ret)		\
+{										\
+	return ret ? 0 : on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);		\
+}
+
+#define RWSEM_RELEASE(fn, op, mode, prim)					\
+SEC("fentry/" #fn)								\
+int BPF_PROG(fn##_e, struct rw_semaphore *sem)					\
+{										\
+	return on_rwsem(sem, op, mode, prim);					\
+}
+
+RWSEM_ACQUIRED(down_read, VL_MODE_SHARED, VL_PRIM_DOWN_READ)
+RWSEM_ACQUIRED_RET0(down_read_killable, VL_MODE_SHARED, VL_PRIM_DOWN_READ_KILLABLE)
+RWSEM_ACQUIRED_RET0(down_read_interruptible, VL_MODE_SHARED, VL_PRIM_DOWN_READ_INTERRUPTIBLE)
+RWSEM_ACQUIRED_RET1(down_read_trylock, VL_MODE_SHARED, VL_PRIM_DOWN_READ_TRYLOCK)
+RWSEM_ACQUIRED(down_write, VL_MODE_EXCL, VL_PRIM_DOWN_WRITE)
+RWSEM_ACQUIRED_RET0(down_write_killable, VL_MODE_EXCL, VL_PRIM_DOWN_WRITE_KILLABLE)
+RWSEM_ACQUIRED_RET1(down_write_trylock, VL_MODE_EXCL, VL_PRIM_DOWN_WRITE_TRYLOCK)
+RWSEM_RELEASE(up_read, VL_OP_RELEASE, VL_MODE_SHARED, VL_PRIM_UP_READ)
+RWSEM_RELEASE(up_write, VL_OP_RELEASE, VL_MODE_EXCL, VL_PRIM_UP_WRITE)
+RWSEM_RELEASE(downgrade_write, VL_OP_DOWNGRADE, VL_MODE_SHARED, VL_PRIM_DOWNGRADE_WRITE)
+
+/*
+ * Lockdep kernels (CONFIG_DEBUG_LOCK_ALLOC) route inode_lock_nested() and
+ * friends through these; production kernels turn them into the plain forms
+ * with macros. The daemon disables whichever the running kernel lacks.
+ */
+RWSEM_ACQUIRED(down_read_nested, VL_MODE_SHARED, VL_PRIM_DOWN_READ_NESTED)
+RWSEM_ACQUIRED_NESTED_RET0(down_read_killable_nested, VL_MODE_SHARED,
+			   VL_PRIM_DOWN_READ_KILLABLE_NESTED)
+RWSEM_ACQUIRED(down_read_non_owner, VL_MODE_SHARED, VL_PRIM_DOWN_READ_NON_OWNER)
+RWSEM_ACQUIRED(down_write_nested, VL_MODE_EXCL, VL_PRIM_DOWN_WRITE_NESTED)
+RWSEM_ACQUIRED_NESTED_RET0(down_write_killable_nested, VL_MODE_EXCL,
+			   VL_PRIM_DOWN_WRITE_KILLABLE_NESTED)
+RWSEM_ACQUIRED(_down_write_nest_lock, VL_MODE_EXCL, VL_PRIM_DOWN_WRITE_NEST_LOCK)
+RWSEM_RELEASE(up_read_non_owner, VL_OP_RELEASE, VL_MODE_SHARED, VL_PRIM_UP_READ_NON_OWNER)
+
+/* ---- methods ---------------------------------------------------------- */
+
+static __always_inline struct inode *arg_inode(__u8 kind, __u64 arg)
+{
+	switch (kind) {
+	case VL_ARG_INODE:
+		return (struct inode *)arg;
+	case VL_ARG_DENTRY:
+		return BPF_CORE_READ((struct dentry *)arg, d_inode);
+	case VL_ARG_FILE:
+		return BPF_CORE_READ((struct file *)arg, f_inode);
+	case VL_ARG_PATH:
+		return BPF_CORE_READ((struct path *)arg, dentry, d_inode);
+	default:
+		return NULL;
+	}
+}
+
+static __always_inline __u8 held_mode(struct inode *inode, __u64 task, __u32 tid,
+				      __u64 count, __u64 owner)
+{
+	struct rdhold_key key = { .tid = tid };
+
+	if ((count & RWSEM_WRITER_LOCKED) && (owner & ~RWSEM_OWNER_FLAGS_MASK) == task)
+		return VL_MODE_EXCL;
+	key.sem = (__u64)inode + bpf_core_field_offset(struct inode, i_rwsem);
+	if (bpf_map_lookup_elem(&rd_holds, &key))
+		return VL_MODE_SHARED;
+	return VL_MODE_NONE;
+}
+
+/* Reads one object's identity and lock state into @o; false if none. */
+static __always_inline bool read_obj(struct vl_obj *o, __u8 kind, __u64 arg,
+				     __u64 task, __u32 tid)
+{
+	struct inode *inode;
+
+	if (kind == VL_ARG_SCALAR || !arg)
+		return false;
+	inode = arg_inode(kind, arg);
+	if (!inode)
+		return false;
+	o->inode = (__u64)inode;
+	o->ino = BPF_CORE_READ(inode, i_ino);
+	o->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	o->mode = BPF_CORE_READ(inode, i_mode);
+	o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
+	o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
+	o->held = held_mode(inode, task, tid, o->rwsem_count, o->rwsem_owner);
+	return true;
+}
+
+static __always_inline bool need_unmet(struct vl_ev_method *e, const struct vl_need *n)
+{
+	__u8 a = n->arg;
+
+	if (a >= VL_MAX_ARGS)
+		return false;
+	if (!e->obj[a].inode)
+		return false;
+	if (n->flag_mask) {
+		__u8 fa = n->flag_arg;
+
+		if (fa >= VL_MAX_ARGS || !(e->args[fa] & n->flag_mask))
+			return false;
+	}
+	return e->obj[a].held < n->mode;
+}
+
+static __always_inline int method_enter(__u64 *ctx, const int nargs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_method_cfg *cfg;
+	struct vl_ev_method *e;
+	bool watched_fs = false;
+	__u32 zero = 0, size;
+	__u64 ip, flags;
+	int i;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	ip = bpf_get_func_ip(ctx);
+	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
+	if (!cfg) {
+		stat_inc(VL_STAT_NO_CFG);
+		return 0;
+	}
+	e = bpf_map_lookup_elem(&method_scratch, &zero);
+	if (!e)
+		return 0;
+
+	e->hdr.task = bpf_get_current_task();
+	#pragma unroll
+	for (i = 0; i < VL_MAX_ARGS; i++) {
+		e->args[i] = i < nargs ? ctx[i] : 0;
+		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
+		if (i < nargs && read_obj(&e->obj[i], cfg->arg_kind[i], e->args[i],
+					  e->hdr.task, (__u32)pid_tgid)) {
+			/* Shared helpers (simple_lookup...) serve many filesystems. */
+			if (!watched_fs)
+				watched_fs = fstype_watched(BPF_CORE_READ((struct inode *)
+									  e->obj[i].inode, i_sb));
+		}
+	}
+	if (!watched_fs)
+		return 0;
+
+	e->flags = 0;
+	e->nstack = 0;
+	#pragma unroll
+	for (i = 0; i < VL_MAX_NEEDS; i++) {
+		if (i < cfg->nneeds && need_unmet(e, &cfg->need[i]))
+			e->flags |= VL_MF_SUSPECT;
+	}
+
+	size = VL_METHOD_EV_SIZE_NOSTACK;
+	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS)) {
+		long n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
+
+		if (n > 0) {
+			e->nstack = n / sizeof(__u64);
+			e->flags |= VL_MF_STACK;
+			size = sizeof(*e);
+			stat_inc(VL_STAT_STACKS);
+		} else {
+			e->flags |= VL_MF_STACK_FAILED;
+			stat_inc(VL_STAT_STACK_FAIL);
+		}
+	}
+
+	fill_hdr(&e->hdr, VL_EV_METHOD_ENTER, size, pid_tgid);
+	e->ip = ip;
+	e->ret = 0;
+	e->attach_id = cfg->attach_id;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	flags = rb_flags();
+	if (size == sizeof(*e)) {
+		if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
+			goto lost;
+	} else {
+		if (bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, flags))
+			goto lost;
+	}
+	stat_inc(VL_STAT_EVENTS);
+	return 0;
+lost:
+	stat_inc(VL_STAT_LOST);
+	stat_inc(VL_STAT_LOST_METHOD);
+	return 0;
+}
+
+/*
+ * Exit records carry what a method left behind: the return value, and the
+ * objects re-read (a lookup may have made a negative dentry positive).
+ */
+static __always_inline int method_exit(__u64 *ctx, const int nargs, __u64 ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_method_cfg *cfg;
+	struct vl_ev_method *e;
+	__u32 zero = 0;
+	__u64 ip;
+	int i;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	ip = bpf_get_func_ip(ctx);
+	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
+	if (!cfg || !(cfg->flags & VL_CFG_EXIT_EVENT))
+		return 0;
+	e = bpf_map_lookup_elem(&method_scratch, &zero);
+	if (!e)
+		return 0;
+	e->hdr.task = bpf_get_current_task();
+	#pragma unroll
+	for (i = 0; i < VL_MAX_ARGS; i++) {
+		e->args[i] = i < nargs ? ctx[i] : 0;
+		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
+		if (i < nargs)
+			read_obj(&e->obj[i], cfg->arg_kind[i], e->args[i], e->hdr.task,
+				 (__u32)pid_tgid);
+	}
+	fill_hdr(&e->hdr, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
+	e->ip = ip;
+	e->ret = ret;
+	e->attach_id = cfg->attach_id;
+	e->flags = 0;
+	e->nstack = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, rb_flags())) {
+		stat_inc(VL_STAT_LOST);
+		stat_inc(VL_STAT_LOST_METHOD);
+		return 0;
+	}
+	stat_inc(VL_STAT_EVENTS);
+	return 0;
+}
+
+/*
+ * One template per argument count: the verifier checks context reads
+ * against the attach target's prototype, so a program reading ctx[5] only
+ * loads on functions with six arguments or more.
+ */
+#define METHOD_TEMPLATES(n)							\
+SEC("fentry")									\
+int method_enter_##n(__u64 *ctx) { return method_enter(ctx, n); }		\
+SEC("fexit")									\
+int method_exit_##n(__u64 *ctx) { return method_exit(ctx, n, ctx[n]); }		\
+SEC("fexit")									\
+int method_exitv_##n(__u64 *ctx) { return method_exit(ctx, n, 0); }
+
+METHOD_TEMPLATES(1)
+METHOD_TEMPLATES(2)
+METHOD_TEMPLATES(3)
+METHOD_TEMPLATES(4)
+METHOD_TEMPLATES(5)
+METHOD_TEMPLATES(6)
+
+/* ---- tasks ------------------------------------------------------------- */
+
+static __always_inline void task_event(__u16 type, __u32 ctid, __u32 ctgid, __u64 pid_tgid)
+{
+	struct vl_ev_task *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		stat_inc(VL_STAT_LOST);
+		return;
+	}
+	fill_hdr(&e->hdr, type, sizeof(*e), pid_tgid);
+	e->child_tid = ctid;
+	e->child_tgid = ctgid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, rb_flags());
+	stat_inc(VL_STAT_EVENTS);
+}
+
+/* Children of watched tasks are watched: CMD's whole tree is checked. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 ctid = BPF_CORE_READ(child, pid);
+	__u8 one = 1;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	if (!watch_all)
+		bpf_map_update_elem(&watched_tasks, &ctid, &one, BPF_ANY);
+	task_event(VL_EV_TASK_FORK, ctid, BPF_CORE_READ(child, tgid), pid_tgid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	task_event(VL_EV_TASK_EXIT, 0, 0, pid_tgid);
+	if (!watch_all)
+		bpf_map_delete_elem(&watched_tasks, &tid);
+	return 0;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Types shared by the BPF programs and the vfslock daemon.
+ *
+ * Fixed-width types only and no kernel headers, so the same layout is seen by
+ * clang -target bpf and by the host compiler. Every record that crosses the
+ * ring buffer starts with struct vl_ev_hdr; its size field lets a reader skip
+ * records it does not know, which keeps older readers working on newer traces.
+ */
+#ifndef VFSLOCK_ABI_H
+#define VFSLOCK_ABI_H
+
+#ifdef __VMLINUX_H__
+/* BPF side: vmlinux.h already provides __u8 ... __u64. */
+#else
+#include <linux/types.h>
+#endif
+
+#define VL_ABI_VERSION		1
+
+#define VL_MAX_ARGS		6	/* arguments a method event carries */
+#define VL_MAX_STACK		32	/* kernel frames kept for a suspect call */
+#define VL_MAX_NEEDS		8	/* compiled requirements per method */
+#define VL_COMM_LEN		16
+
+enum vl_ev_type {
+	VL_EV_LOCK		= 1,	/* struct vl_ev_lock */
+	VL_EV_METHOD_ENTER	= 2,	/* struct vl_ev_method */
+	VL_EV_METHOD_EXIT	= 3,	/* struct vl_ev_method, ret valid */
+	VL_EV_TASK_EXIT		= 4,	/* struct vl_ev_task */
+	VL_EV_TASK_FORK		= 5,	/* struct vl_ev_task */
+	VL_EV_TYPE_MAX,
+};
+
+struct vl_ev_hdr {
+	__u64 ts;		/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 task;		/* task_struct address: matches rwsem owner words */
+	__u32 tid;
+	__u32 tgid;
+	__u16 type;		/* enum vl_ev_type */
+	__u16 size;		/* whole record, header included */
+	__u32 cpu;
+};
+
+/* Lock classes the programs tell apart. Only i_rwsem is traced so far. */
+enum vl_lock_class {
+	VL_LOCK_NONE		= 0,
+	VL_LOCK_I_RWSEM		= 1,
+	VL_LOCK_CLASS_MAX,
+};
+
+enum vl_lock_op {
+	VL_OP_ACQUIRE		= 1,
+	VL_OP_RELEASE		= 2,
+	VL_OP_DOWNGRADE		= 3,	/* exclusive -> shared, still held */
+};
+
+enum vl_mode {
+	VL_MODE_NONE		= 0,
+	VL_MODE_SHARED		= 1,
+	VL_MODE_EXCL		= 2,
+};
+
+/* The primitive that produced a lock event, for reports. */
+enum vl_prim {
+	VL_PRIM_DOWN_READ = 1,
+	VL_PRIM_DOWN_READ_KILLABLE,
+	VL_PRIM_DOWN_READ_INTERRUPTIBLE,
+	VL_PRIM_DOWN_READ_TRYLOCK,
+	VL_PRIM_DOWN_READ_NESTED,
+	VL_PRIM_DOWN_READ_KILLABLE_NESTED,
+	VL_PRIM_DOWN_READ_NON_OWNER,
+	VL_PRIM_DOWN_WRITE,
+	VL_PRIM_DOWN_WRITE_KILLABLE,
+	VL_PRIM_DOWN_WRITE_TRYLOCK,
+	VL_PRIM_DOWN_WRITE_NESTED,
+	VL_PRIM_DOWN_WRITE_KILLABLE_NESTED,
+	VL_PRIM_DOWN_WRITE_NEST_LOCK,
+	VL_PRIM_UP_READ,
+	VL_PRIM_UP_READ_NON_OWNER,
+	VL_PRIM_UP_WRITE,
+	VL_PRIM_DOWNGRADE_WRITE,
+	VL_PRIM_MAX,
+};
+
+struct vl_ev_lock {
+	struct vl_ev_hdr hdr;
+	__u64 lock;		/* address of the lock word */
+	__u64 inode;		/* object that embeds it */
+	__u64 ino;
+	__u32 dev;		/* sb->s_dev, kernel encoding (MAJOR << 20 | MINOR) */
+	__u8 cls;		/* enum vl_lock_class */
+	__u8 op;		/* enum vl_lock_op */
+	__u8 mode;		/* enum vl_mode taken or released */
+	__u8 prim;		/* enum vl_prim */
+};
+
+/* How a method argument is turned into the object whose locks are read. */
+enum vl_arg_kind {
+	VL_ARG_SCALAR		= 0,	/* carried raw, not dereferenced */
+	VL_ARG_INODE		= 1,	/* struct inode * */
+	VL_ARG_DENTRY		= 2,	/* struct dentry *: its d_inode, if positive */
+	VL_ARG_FILE		= 3,	/* struct file *: its f_inode */
+	VL_ARG_PATH		= 4,	/* const struct path *: path->dentry->d_inode */
+};
+
+/* What the kernel read of one object's i_rwsem at method entry. */
+struct vl_obj {
+	__u64 inode;		/* 0: argument absent or dentry negative */
+	__u64 ino;
+	__u64 rwsem_count;	/* raw i_rwsem.count */
+	__u64 rwsem_owner;	/* raw i_rwsem.owner */
+	__u32 dev;
+	__u16 mode;		/* i_mode: type bits tell directories apart */
+	__u8 held;		/* enum vl_mode held by this task, as the kernel filter sees it */
+	__u8 pad;
+};
+
+enum vl_method_flags {
+	VL_MF_SUSPECT		= 1 << 0,	/* kernel filter found a requirement unmet */
+	VL_MF_STACK		= 1 << 1,	/* stack[] holds nstack frames */
+	VL_MF_STACK_FAILED	= 1 << 2,	/* bpf_get_stack() failed */
+};
+
+struct vl_ev_method {
+	struct vl_ev_hdr hdr;
+	__u64 ip;		/* address of the traced implementation */
+	__u64 ret;		/* return value, exit events only */
+	__u64 args[VL_MAX_ARGS];
+	__u32 attach_id;	/* index into the daemon's attach table */
+	__u16 flags;		/* enum vl_method_flags */
+	__u16 nstack;
+	char comm[VL_COMM_LEN];
+	struct vl_obj obj[VL_MAX_ARGS];	/* obj[i] derived from args[i] */
+	__u64 stack[VL_MAX_STACK];	/* only in records with VL_MF_STACK */
+};
+
+#define VL_METHOD_EV_SIZE_NOSTACK \
+	((__u32)(sizeof(struct vl_ev_method) - VL_MAX_STACK * sizeof(__u64)))
+
+struct vl_ev_task {
+	struct vl_ev_hdr hdr;
+	__u32 child_tid;	/* VL_EV_TASK_FORK only */
+	__u32 child_tgid;
+	char comm[VL_COMM_LEN];
+};
+
+/*
+ * A requirement compiled by the rule engine, evaluated in the kernel only to
+ * decide whether a call is suspect and worth a stack. It over-approximates:
+ * conditions the kernel cannot evaluate cheaply are compiled as if they held,
+ * so a call the engine flags always carries a stack; the engine alone decides.
+ */
+struct vl_need {
+	__u8 arg;		/* object index */
+	__u8 mode;		/* enum vl_mode required */
+	__u8 flag_arg;		/* with flag_mask: only when args[flag_arg] & flag_mask */
+	__u8 pad;
+	__u32 flag_mask;
+};
+
+enum vl_cfg_flags {
+	VL_CFG_STACK_ALWAYS	= 1 << 0,
+	VL_CFG_EXIT_EVENT	= 1 << 1,
+};
+
+/* Per traced implementation, keyed by its address. */
+struct vl_method_cfg {
+	__u32 attach_id;
+	__u8 nargs;
+	__u8 nneeds;
+	__u8 flags;		/* enum vl_cfg_flags */
+	__u8 pad;
+	__u8 arg_kind[VL_MAX_ARGS];	/* enum vl_arg_kind */
+	__u8 pad2[2];
+	struct vl_need need[VL_MAX_NEEDS];
+};
+
+/* Counters kept per CPU by the programs; the daemon sums and shows them. */
+enum vl_stat {
+	VL_STAT_EVENTS = 0,	/* records committed */
+	VL_STAT_LOST,		/* ring buffer full: record dropped */
+	VL_STAT_LOST_LOCK,	/* of which lock events */
+	VL_STAT_LOST_METHOD,	/* of which method events */
+	VL_STAT_STACKS,		/* stacks captured */
+	VL_STAT_STACK_FAIL,	/* bpf_get_stack() errors */
+	VL_STAT_NO_CFG,		/* method hit with no config: attach race */
+	VL_STAT_RDHOLD_FULL,	/* reader-hold map full: filter may over-report */
+	VL_STAT_LOCK_SEEN,	/* i_rwsem operations of watched tasks */
+	VL_STAT_MAX,
+};
+
+/* Discovery: one record per open file, ops tables as raw bytes. */
+enum vl_ops_kind {
+	VL_OPS_INODE = 0,
+	VL_OPS_FILE,
+	VL_OPS_SUPER,
+	VL_OPS_DENTRY,
+	VL_OPS_AOPS,
+	VL_OPS_MAX,
+};
+
+#define VL_OPS_BYTES		512
+
+struct vl_disc_rec {
+	__u32 fd;
+	__u32 dev;
+	__u64 sb;
+	__u64 s_type;
+	__u64 ino;
+	__u32 i_mode;
+	__u32 pad;
+	char fstype[32];
+	__u64 ops_ptr[VL_OPS_MAX];
+	__u32 ops_size[VL_OPS_MAX];	/* bytes copied into ops[k] */
+	__u8 ops[VL_OPS_MAX][VL_OPS_BYTES];
+};
+
+#endif /* VFSLOCK_ABI_H */

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfslock check [--fs LIST] [--rules FILE] -- CMD [ARG...]
+ *
+ * Runs CMD with every task it creates watched, checks each VFS method call
+ * they make against the rules in force, and says what broke them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "catalog.h"
+#include "cmds.h"
+#include "discover.h"
+#include "engine.h"
+#include "kbtf.h"
+#include "ksyms.h"
+#include "live.h"
+#include "pipeline.h"
+#include "probe.h"
+#include "report.h"
+#include "rules.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int check_help(void)
+{
+	fprintf(stderr,
+		"Usage: vfslock check [OPTIONS] -- CMD [ARG...]\n\n"
+		"Run CMD and check the VFS locking rules its tasks exercise.\n\n"
+		"  --fs LIST        filesystem types to check, comma separated (default: all mounted)\n"
+		"  --rules FILE     locking.rst to check against (default: the running kernel's)\n"
+		"  --kernel X.Y     use the embedded locking.rst of kernel X.Y\n"
+		"  --ring-mb N      ring buffer size in MiB (default 16)\n\n"
+		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job.\n");
+	return EXIT_TOOL;
+}
+
+struct check {
+	const char *fslist;
+	const char *rules_path;
+	const char *kernel;
+	size_t ring_bytes;
+	char **cmd;
+
+	struct vl_ruleset *rs;
+	struct kbtf *kb;
+	struct ksyms *ks;
+	struct vl_mounts mounts;
+	struct vl_catalog cat;
+	struct vl_discovery disc;
+	struct vl_engine *eng;
+	struct vl_pipeline pipe;
+	struct vl_report *rep;
+	struct vl_live live;
+	bool live_open;
+
+	pid_t child;
+	int status;
+	uint64_t t_start, t_end;
+	uint64_t stats[VL_STAT_MAX];
+};
+
+static bool prerequisites(void)
+{
+	static const int needed[] = { CAP_BTF, CAP_RINGBUF, CAP_FENTRY, CAP_FEXIT, CAP_ITER,
+				      CAP_KALLSYMS };
+	struct vl_caps c;
+	char buf[256], all[1024] = "";
+	size_t i;
+	bool ok = true;
+
+	caps_probe(&c);
+	for (i = 0; i < ARRAY_SIZE(needed); i++) {
+		if (c.cap[needed[i]].ok)
+			continue;
+		ok = false;
+		snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", all[0] ? "; " : "",
+			 cap_reason(&c.cap[needed[i]], buf, sizeof(buf)));
+	}
+	if (!ok)
+		p_err("cannot check on kernel %s (lockdown: %s): %s. 'vfslock check' needs these to "
+		      "see VFS method calls and lock holds; 'vfslock probe' shows what this kernel "
+		      "allows. Run the check in a VM instead (tests/vm/run, docs/testing.md).",
+		      c.kernel, c.lockdown, all);
+	return ok;
+}
+
+/*
+ * The child waits on a pipe until every probe is attached, so CMD's first
+ * system call is already seen; a second pipe reports a failed exec.
+ */
+static int spawn(struct check *ck, int *go_fd)
+{
+	int go[2], exec_err[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(exec_err, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char c;
+		int e;
+
+		close(go[1]);
+		close(exec_err[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(ck->cmd[0], ck->cmd);
+		e = errno;
+		if (write(exec_err[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(exec_err[1]);
+	ck->child = pid;
+	*go_fd = go[1];
+	return exec_err[0];
+}
+
+static void print_summary(struct check *ck, FILE *f)
+{
+	const struct vl_engine_stats *es = engine_stats(ck->eng);
+	const struct vl_lockstate_stats *ls = lockstate_stats(ck->pipe.ls);
+	int i;
+
+	fprintf(f, "vfslock check: rules from %s\n", ck->rs->source);
+	fprintf(f, "  filesystems   ");
+	for (i = 0; i < ck->disc.ntypes; i++)
+		fprintf(f, "%s%s", i ? ", " : "", ck->disc.types[i].name);
+	fprintf(f, "\n  traced        %d method implementations, %d lock primitives%s%s%s\n",
+		ck->live.nmethods, ck->live.nprims, ck->live.prims_missing[0] ? " (absent: " : "",
+		ck->live.prims_missing, ck->live.prims_missing[0] ? ")" : "");
+	for (i = 0; i < ck->live.nfails; i++)
+		fprintf(f, "  NOT TRACED    %s (%s): %s\n", ck->live.fails[i].fn->name,
+			ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+	if (WIFEXITED(ck->status))
+		fprintf(f, "  workload      exited %d after %.1f s\n", WEXITSTATUS(ck->status),
+			(ck->t_end - ck->t_start) / 1e9);
+	else if (WIFSIGNALED(ck->status))
+		fprintf(f, "  workload      killed by signal %d after %.1f s\n", WTERMSIG(ck->status),
+			(ck->t_end - ck->t_start) / 1e9);
+	fprintf(f, "  events        %" PRIu64 " received, %" PRIu64 " lost, %" PRIu64 " malformed\n",
+		ck->pipe.st.records, ck->stats[VL_STAT_LOST], ck->pipe.st.bad);
+	fprintf(f, "  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
+		" unverifiable\n", es->calls, es->checks, es->unverifiable);
+	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
+		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
+	if (es->state_mismatch || es->no_stack)
+		fprintf(f, "  consistency   %" PRIu64 " lock-word mismatches, %" PRIu64
+			" deviations without stack\n", es->state_mismatch, es->no_stack);
+	fprintf(f, "  deviations    %" PRIu64 " (%d distinct)\n", report_total(ck->rep),
+		report_distinct(ck->rep));
+}
+
+static json_object *summary_json(struct check *ck)
+{
+	const struct vl_engine_stats *es = engine_stats(ck->eng);
+	const struct vl_lockstate_stats *ls = lockstate_stats(ck->pipe.ls);
+	json_object *o = json_object_new_object(), *fs = json_object_new_array();
+	json_object *nt = json_object_new_array(), *ev = json_object_new_object();
+	int i;
+
+	json_object_object_add(o, "rules_source", json_object_new_string(ck->rs->source));
+	json_object_object_add(o, "rules_version", json_object_new_string(ck->rs->version));
+	for (i = 0; i < ck->disc.ntypes; i++)
+		json_object_array_add(fs, json_object_new_string(ck->disc.types[i].name));
+	json_object_object_add(o, "filesystems", fs);
+	json_object_object_add(o, "methods_traced", json_object_new_int(ck->live.nmethods));
+	json_object_object_add(o, "lock_primitives", json_object_new_int(ck->live.nprims));
+	for (i = 0; i < ck->live.nfails; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "function", json_object_new_string(ck->live.fails[i].fn->name));
+		json_object_object_add(x, "why", json_object_new_string(ck->live.fails[i].why));
+		json_object_array_add(nt, x);
+	}
+	json_object_object_add(o, "not_traced", nt);
+	json_object_object_add(o, "workload_status", json_object_new_int(
+		WIFEXITED(ck->status) ? WEXITSTATUS(ck->status) : 128 + WTERMSIG(ck->status)));
+	json_object_object_add(o, "workload_seconds",
+			       json_object_new_double((ck->t_end - ck->t_start) / 1e9));
+	json_object_object_add(ev, "received", json_object_new_int64(ck->pipe.st.records));
+	json_object_object_add(ev, "lost", json_object_new_int64(ck->stats[VL_STAT_LOST]));
+	json_object_object_add(ev, "malformed", json_object_new_int64(ck->pipe.st.bad));
+	json_object_object_add(ev, "lock", json_object_new_int64(ck->pipe.st.by_type[VL_EV_LOCK]));
+	json_object_object_add(ev, "method",
+			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_ENTER]));
+	json_object_object_add(ev, "stacks", json_object_new_int64(ck->stats[VL_STAT_STACKS]));
+	json_object_object_add(o, "events", ev);
+	json_object_object_add(o, "method_calls", json_object_new_int64(es->calls));
+	json_object_object_add(o, "rule_checks", json_object_new_int64(es->checks));
+	json_object_object_add(o, "unverifiable", json_object_new_int64(es->unverifiable));
+	json_object_object_add(o, "lock_acquisitions", json_object_new_int64(ls->acquires));
+	json_object_object_add(o, "unmatched_releases", json_object_new_int64(ls->unmatched_releases));
+	json_object_object_add(o, "state_mismatch", json_object_new_int64(es->state_mismatch));
+	json_object_object_add(o, "deviations_without_stack", json_object_new_int64(es->no_stack));
+	json_object_object_add(o, "deviations", json_object_new_int64(report_total(ck->rep)));
+	json_object_object_add(o, "distinct", json_object_new_int(report_distinct(ck->rep)));
+	return o;
+}
+
+static void cleanup(struct check *ck)
+{
+	if (ck->live_open)
+		live_close(&ck->live);
+	pipeline_fini(&ck->pipe);
+	report_free(ck->rep);
+	engine_free(ck->eng);
+	catalog_free(&ck->cat);
+	discovery_free(&ck->disc);
+	mounts_free(&ck->mounts);
+	ksyms__free(ck->ks);
+	kbtf__free(ck->kb);
+	rules_free(ck->rs);
+}
+
+static int run(struct check *ck)
+{
+	struct vl_live_opts lo = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vl_sink sink;
+	char err[512];
+	int go_fd = -1, err_fd, ret, e = 0, i;
+	bool checked_any = false;
+	uint64_t kill_at = 0;
+
+	if (!prerequisites())
+		return EXIT_TOOL;
+	ck->rs = rules_load(ck->rules_path, ck->kernel, err, sizeof(err));
+	if (!ck->rs) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	p_info("rules from %s", ck->rs->source);
+	ck->kb = kbtf__open();
+	if (!ck->kb) {
+		p_err("reading the kernel's BTF: %s", strerror(errno));
+		return EXIT_TOOL;
+	}
+	ck->ks = ksyms__load(NULL);
+	if (!ck->ks) {
+		p_err("reading /proc/kallsyms: %s", strerror(errno));
+		return EXIT_TOOL;
+	}
+	ret = discover_mounts(NULL, ck->fslist, &ck->mounts);
+	if (ret || !ck->mounts.n) {
+		p_err("no mounted filesystem of type %s", ck->fslist ? ck->fslist : "any");
+		return EXIT_TOOL;
+	}
+	ret = discover_methods(&ck->mounts, ck->kb, ck->ks, &ck->cat, &ck->disc);
+	if (ret) {
+		p_err("reading the filesystems' operation tables: %s", strerror(-ret));
+		return EXIT_TOOL;
+	}
+	ck->eng = engine_new(ck->rs, &ck->cat);
+	for (i = 0; i < ck->cat.nfns; i++)
+		checked_any |= engine_fn_checked(ck->eng, &ck->cat.fns[i]);
+	if (!checked_any) {
+		p_err("nothing to check: no method of %s has a rule vfslock checks in %s",
+		      ck->fslist ? ck->fslist : "the mounted filesystems", ck->rs->source);
+		return EXIT_TOOL;
+	}
+
+	pipeline_init(&ck->pipe, ck->eng);
+	ck->rep = report_new(ck->ks, &ck->mounts);
+	sink = (struct vl_sink){ .ctx = ck->rep, .on_deviation = report_on_deviation };
+	pipeline_add_sink(&ck->pipe, &sink);
+
+	lo.ring_bytes = ck->ring_bytes;
+	lo.kb = ck->kb;
+	lo.cat = &ck->cat;
+	lo.eng = ck->eng;
+	lo.disc = &ck->disc;
+	lo.on_record = pipeline_feed_cb;
+	lo.ctx = &ck->pipe;
+	ret = live_open(&ck->live, &lo, err, sizeof(err));
+	ck->live_open = true;
+	if (ret) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	err_fd = spawn(ck, &go_fd);
+	if (err_fd < 0) {
+		p_err("starting %s: %s", ck->cmd[0], strerror(-err_fd));
+		return EXIT_TOOL;
+	}
+	lockstate_task_born(ck->pipe.ls, ck->child, ck->child, NULL);
+	if (live_watch_task(&ck->live, ck->child) ||
+	    live_attach(&ck->live, &lo, err, sizeof(err))) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "watching the workload: %s", strerror(errno));
+		p_err("%s", err);
+		kill(ck->child, SIGKILL);
+		waitpid(ck->child, NULL, 0);
+		return EXIT_TOOL;
+	}
+	for (i = 0; i < ck->live.nfails; i++)
+		p_warn("%s (%s->%s) not traced: %s", ck->live.fails[i].fn->name,
+		       ck->live.fails[i].fn->roles[0].ops_struct,
+		       ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+	p_info("%d method implementations and %d lock primitives traced; starting %s",
+	       ck->live.nmethods, ck->live.nprims, ck->cmd[0]);
+
+	ck->t_start = now_ns();
+	if (write(go_fd, "g", 1) != 1) {
+		p_err("starting %s: %s", ck->cmd[0], strerror(errno));
+		return EXIT_TOOL;
+	}
+	close(go_fd);
+	if (read(err_fd, &e, sizeof(e)) == sizeof(e)) {
+		waitpid(ck->child, NULL, 0);
+		p_err("cannot run %s: %s", ck->cmd[0], strerror(e));
+		close(err_fd);
+		return EXIT_TOOL;
+	}
+	close(err_fd);
+
+	for (;;) {
+		pid_t w;
+
+		if (live_poll(&ck->live, 100) < 0)
+			break;
+		w = waitpid(ck->child, &ck->status, WNOHANG);
+		if (w == ck->child)
+			break;
+		if (stop_signal && !kill_at) {
+			/* pass the request on; results so far are still reported */
+			kill(ck->child, stop_signal);
+			kill_at = now_ns() + 5000000000ull;
+		} else if (kill_at && now_ns() > kill_at) {
+			kill(ck->child, SIGKILL);
+		}
+	}
+	ck->t_end = now_ns();
+	live_drain(&ck->live);
+	live_stats(&ck->live, ck->stats);
+	live_close(&ck->live);
+	ck->live_open = false;
+
+	if (json_output) {
+		json_object *o = summary_json(ck);
+
+		json_object_object_add(o, "deviation_list", report_json(ck->rep));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		report_print(ck->rep, stdout);
+		print_summary(ck, stdout);
+	}
+	fflush(stdout);
+
+	if (report_total(ck->rep))
+		return EXIT_DEVIATION;
+	if (ck->stats[VL_STAT_LOST] || ck->pipe.st.bad) {
+		p_err("%" PRIu64 " events lost: the check is incomplete; a larger --ring-mb may help",
+		      ck->stats[VL_STAT_LOST] + ck->pipe.st.bad);
+		return EXIT_TOOL;
+	}
+	return EXIT_OK;
+}
+
+int do_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fs",		required_argument, NULL, 'f' },
+		{ "rules",	required_argument, NULL, 'r' },
+		{ "kernel",	required_argument, NULL, 'k' },
+		{ "ring-mb",	required_argument, NULL, 'R' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct check ck = { .ring_bytes = 16 << 20 };
+	int opt, ret;
+	long mb;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+f:r:k:R:h", opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'f':
+			ck.fslist = optarg;
+			break;
+		case 'r':
+			ck.rules_path = optarg;
+			break;
+		case 'k':
+			ck.kernel = optarg;
+			break;
+		case 'R':
+			mb = strtol(optarg, NULL, 10);
+			if (mb < 1 || mb > 1024 || (mb & (mb - 1))) {
+				p_err("--ring-mb: a power of two from 1 to 1024, not '%s'", optarg);
+				return EXIT_TOOL;
+			}
+			ck.ring_bytes = (size_t)mb << 20;
+			break;
+		default:
+			return check_help();
+		}
+	}
+	if (optind >= argc) {
+		p_err("check: no command given (vfslock check [OPTIONS] -- CMD [ARG...])");
+		return EXIT_TOOL;
+	}
+	ck.cmd = argv + optind;
+	ret = run(&ck);
+	cleanup(&ck);
+	return ret;
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfslock rules [--rules FILE] [--kernel X.Y]   the rules in force
+ * vfslock rules dump FILE                       every non-empty table cell
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmds.h"
+#include "engine.h"
+#include "rules.h"
+#include "util.h"
+
+static int rules_help(int argc, char **argv)
+{
+	fprintf(stderr,
+		"Usage: vfslock rules [--rules FILE] [--kernel X.Y]\n"
+		"       vfslock rules dump FILE\n\n"
+		"  (no subcommand)  list the rules in force, with ids and whether they are checked\n"
+		"  dump FILE        print every non-empty table cell of FILE, in document order,\n"
+		"                   as section<TAB>op<TAB>column<TAB>value\n"
+		"  --rules FILE     use FILE instead of the running kernel's locking.rst\n"
+		"  --kernel X.Y     use the embedded copy for kernel X.Y\n");
+	return EXIT_TOOL;
+}
+
+static int do_dump(int argc, char **argv)
+{
+	json_object *arr = NULL;
+	struct ld_doc *doc;
+	char err[512];
+	int i, j, r, c;
+
+	if (argc != 2)
+		return rules_help(argc, argv);
+	if (ld_parse_file(argv[1], &doc, err, sizeof(err))) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	if (json_output)
+		arr = json_object_new_array();
+	for (i = 0; i < doc->nsections; i++) {
+		const struct ld_section *s = &doc->sections[i];
+
+		for (j = 0; j < s->ntables; j++) {
+			const struct ld_table *t = &s->tables[j];
+
+			for (r = 0; r < t->nrows; r++) {
+				for (c = 1; c < t->ncols; c++) {
+					const char *v = t->rows[r].cells[c - 1];
+					json_object *o;
+
+					if (!*v)
+						continue;
+					if (!arr) {
+						printf("%s\t%s\t%s\t%s\n", s->title, t->rows[r].op,
+						       t->head[c], v);
+						continue;
+					}
+					o = json_object_new_object();
+					json_object_object_add(o, "section", json_object_new_string(s->title));
+					json_object_object_add(o, "op", json_object_new_string(t->rows[r].op));
+					json_object_object_add(o, "column", json_object_new_string(t->head[c]));
+					json_object_object_add(o, "value", json_object_new_string(v));
+					json_object_object_add(o, "line", json_object_new_int(t->rows[r].line));
+					json_object_array_add(arr, o);
+				}
+			}
+		}
+	}
+	if (arr) {
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
+		json_object_put(arr);
+	}
+	ld_free(doc);
+	return EXIT_OK;
+}
+
+static json_object *rule_to_json(const struct vl_rule *r)
+{
+	json_object *o = json_object_new_object(), *reqs = json_object_new_array();
+	const char *why = NULL;
+	int i;
+
+	json_object_object_add(o, "id", json_object_new_string(r->id));
+	json_object_object_add(o, "section", json_object_new_string(r->section));
+	json_object_object_add(o, "method", json_object_new_string(r->method));
+	json_object_object_add(o, "column", json_object_new_string(r->column));
+	json_object_object_add(o, "text", json_object_new_string(r->text));
+	json_object_object_add(o, "line", json_object_new_int(r->line));
+	json_object_object_add(o, "origin", json_object_new_string(
+		r->origin == VL_FROM_TABLE ? "table" :
+		r->origin == VL_FROM_STATEMENT ? "statement" : "prose"));
+	json_object_object_add(o, "prop", json_object_new_string(prop_key(r->prop)));
+	for (i = 0; i < r->nreqs; i++) {
+		const struct vl_req *q = &r->reqs[i];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "kind", json_object_new_string(req_kind_name(q->kind)));
+		json_object_object_add(j, "mode", json_object_new_string(req_mode_name(q->mode)));
+		json_object_object_add(j, "target", json_object_new_string(target_name(q->target)));
+		if (q->cond)
+			json_object_object_add(j, "cond", json_object_new_string(cond_name(q->cond)));
+		if (q->cond_arg[0])
+			json_object_object_add(j, "cond_arg", json_object_new_string(q->cond_arg));
+		json_object_array_add(reqs, j);
+	}
+	json_object_object_add(o, "reqs", reqs);
+	json_object_object_add(o, "checked", json_object_new_boolean(engine_checks(r, &why)));
+	if (why)
+		json_object_object_add(o, "why", json_object_new_string(why));
+	return o;
+}
+
+static int do_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rules",	required_argument, NULL, 'r' },
+		{ "kernel",	required_argument, NULL, 'k' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = NULL, *kver = NULL;
+	struct vl_ruleset *rs;
+	char err[512];
+	int opt, i, nchecked = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "r:k:h", opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'r':
+			path = optarg;
+			break;
+		case 'k':
+			kver = optarg;
+			break;
+		default:
+			return rules_help(argc, argv);
+		}
+	}
+	rs = rules_load(path, kver, err, sizeof(err));
+	if (!rs) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	if (json_output) {
+		json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+		json_object_object_add(o, "source", json_object_new_string(rs->source));
+		json_object_object_add(o, "version", json_object_new_string(rs->version));
+		for (i = 0; i < rs->nrules; i++)
+			json_object_array_add(arr, rule_to_json(&rs->rules[i]));
+		json_object_object_add(o, "rules", arr);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		printf("rules from %s\n", rs->source);
+		for (i = 0; i < rs->nrules; i++) {
+			const struct vl_rule *r = &rs->rules[i];
+			const char *why = NULL;
+			bool ck = engine_checks(r, &why);
+
+			nchecked += ck;
+			printf("%-52s %-9s %s:%d  %s%s%s\n", r->id, ck ? "checked" : "unchecked",
+			       r->origin == VL_FROM_TABLE ? "table" :
+			       r->origin == VL_FROM_STATEMENT ? "stmt" : "prose", r->line, r->text,
+			       why ? "  -- " : "", why ? why : "");
+		}
+		printf("%d rules, %d checked\n", rs->nrules, nchecked);
+	}
+	rules_free(rs);
+	return EXIT_OK;
+}
+
+int do_rules(int argc, char **argv)
+{
+	static const struct cmd sub[] = {
+		{ "dump", do_dump, NULL },
+		{ NULL, NULL, NULL },
+	};
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return rules_help(argc, argv);
+	if (argc >= 2 && argv[1][0] != '-')
+		return cmd_select(sub, argc - 1, argv + 1, rules_help);
+	return do_list(argc, argv);
+}

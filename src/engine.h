@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The rule engine: binds the rules in force to traced implementations and
+ * judges each method call against them, with the held locks rebuilt by
+ * lockstate. Live runs, replays and CI checks all judge through here.
+ */
+#ifndef VFSLOCK_ENGINE_H
+#define VFSLOCK_ENGINE_H
+
+#include <stdbool.h>
+
+#include "catalog.h"
+#include "lockstate.h"
+#include "rules.h"
+#include "vfslock_abi.h"
+
+struct vl_deviation {
+	const struct vl_rule *rule;
+	const struct vl_req *req;
+	const struct vl_fn *fn;
+	const struct vl_role *role;
+	const struct vl_ev_method *ev;
+	const struct vl_task *task;	/* the caller's holds; NULL if unknown */
+	int arg;			/* argument whose object broke the rule */
+	enum vl_mode held;		/* what the task held on it */
+	bool by_lock_word;		/* judged from the lock word, not the rebuilt holds */
+};
+
+typedef void (*vl_deviation_fn)(void *ctx, const struct vl_deviation *d);
+
+struct vl_engine_stats {
+	uint64_t calls;			/* method entries judged */
+	uint64_t checks;		/* (rule, object) pairs evaluated */
+	uint64_t deviations;
+	uint64_t unverifiable;		/* could not tell: task state unknown */
+	uint64_t no_stack;		/* deviation without a stack: kernel filter disagreed */
+	uint64_t unknown_fn;		/* events for ids the catalog lacks */
+	uint64_t state_mismatch;	/* lock word and rebuilt holds disagreed */
+};
+
+struct vl_engine;
+
+struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat);
+void engine_free(struct vl_engine *e);
+
+/* Whether vfslock checks @r at all; @why says why not. */
+bool engine_checks(const struct vl_rule *r, const char **why);
+
+/* Whether any checked rule applies to @fn: only those are traced. */
+bool engine_fn_checked(struct vl_engine *e, const struct vl_fn *fn);
+
+/* The in-kernel filter configuration for @fn (needs, arg kinds). */
+void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg);
+
+void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
+		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx);
+
+const struct vl_engine_stats *engine_stats(const struct vl_engine *e);
+
+/* "victim", "parent", ... for the object at @arg of @fn, for reports. */
+const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, int arg,
+			    char *buf, size_t len);
+
+#endif

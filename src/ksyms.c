@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksyms.h"
+#include "util.h"
+
+struct ksyms {
+	int n;
+	struct ksym *syms;
+	char *strs;		/* one allocation for every name */
+	size_t strs_len, strs_cap;
+};
+
+static size_t add_str(struct ksyms *ks, const char *s)
+{
+	size_t n = strlen(s) + 1, off;
+
+	if (ks->strs_len + n > ks->strs_cap) {
+		ks->strs_cap = (ks->strs_cap + n) * 2;
+		ks->strs = xrealloc(ks->strs, ks->strs_cap);
+	}
+	off = ks->strs_len;
+	memcpy(ks->strs + off, s, n);
+	ks->strs_len += n;
+	return off;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+struct ksyms *ksyms__load(const char *path)
+{
+	struct ksyms *ks;
+	char line[512];
+	int cap = 0, nonzero = 0, i;
+	FILE *f;
+
+	f = fopen(path ? path : "/proc/kallsyms", "r");
+	if (!f)
+		return NULL;
+	ks = xcalloc(1, sizeof(*ks));
+	add_str(ks, "");
+	while (fgets(line, sizeof(line), f)) {
+		char type, name[256], mod[128] = "";
+		uint64_t addr;
+
+		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &addr, &type, name, mod) < 3)
+			continue;
+		/* text symbols only: stacks and method pointers point at code */
+		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+			continue;
+		if (ks->n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			ks->syms = xrealloc(ks->syms, cap * sizeof(*ks->syms));
+		}
+		ks->syms[ks->n].addr = addr;
+		/* offsets now; the string table may move while it grows */
+		ks->syms[ks->n].name = (const char *)(uintptr_t)add_str(ks, name);
+		ks->syms[ks->n].module = (const char *)(uintptr_t)(mod[0] ? add_str(ks, mod) : 0);
+		nonzero += addr != 0;
+		ks->n++;
+	}
+	fclose(f);
+	for (i = 0; i < ks->n; i++) {
+		ks->syms[i].name = ks->strs + (uintptr_t)ks->syms[i].name;
+		ks->syms[i].module = ks->strs + (uintptr_t)ks->syms[i].module;
+	}
+	if (!nonzero) {
+		ksyms__free(ks);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	return ks;
+}
+
+void ksyms__free(struct ksyms *ks)
+{
+	if (!ks)
+		return;
+	free(ks->syms);
+	free(ks->strs);
+	free(ks);
+}
+
+const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
+{
+	int lo = 0, hi = ks ? ks->n - 1 : -1, best = -1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr) {
+			best = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return best >= 0 ? &ks->syms[best] : NULL;
+}
+
+const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+{
+	const struct ksym *s = ksyms__find(ks, addr);
+
+	if (!s)
+		snprintf(buf, len, "0x%" PRIx64, addr);
+	else if (*s->module)
+		snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", s->name, addr - s->addr, s->module);
+	else
+		snprintf(buf, len, "%s+0x%" PRIx64, s->name, addr - s->addr);
+	return buf;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel symbols from /proc/kallsyms, for stacks and for method addresses. */
+#ifndef VFSLOCK_KSYMS_H
+#define VFSLOCK_KSYMS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *module;	/* "" for vmlinux */
+};
+
+struct ksyms;
+
+/* NULL with errno set; addresses all zero (kptr_restrict) is ENOTSUP. */
+struct ksyms *ksyms__load(const char *path);
+void ksyms__free(struct ksyms *ks);
+
+/* The symbol containing @addr, or NULL. */
+const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
+
+/* "name+0x1f [module]" into @buf. */
+const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
+
+#endif

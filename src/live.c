@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "live.h"
+#include "util.h"
+#include "vfslock.skel.h"
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+/* "fexit/down_write" -> "down_write"; "fentry" -> NULL (a template) */
+static const char *sec_target(const struct bpf_program *p)
+{
+	const char *s = bpf_program__section_name(p), *slash = strchr(s, '/');
+
+	return slash ? slash + 1 : NULL;
+}
+
+static bool is_template(const struct bpf_program *p)
+{
+	const char *s = bpf_program__section_name(p);
+
+	return !strcmp(s, "fentry") || !strcmp(s, "fexit");
+}
+
+/* The template for a function with @nargs arguments, entry side. */
+static struct bpf_program *enter_template(struct vfslock_bpf *skel, int nargs)
+{
+	struct bpf_program *t[] = {
+		NULL, skel->progs.method_enter_1, skel->progs.method_enter_2,
+		skel->progs.method_enter_3, skel->progs.method_enter_4,
+		skel->progs.method_enter_5, skel->progs.method_enter_6,
+	};
+
+	return nargs >= 1 && nargs <= 6 ? t[nargs] : NULL;
+}
+
+/* @e: errno behind @why, or 0 */
+static void add_fail(struct vl_live *lv, const struct vl_fn *fn, const char *why, int e)
+{
+	lv->fails = xrealloc(lv->fails, (lv->nfails + 1) * sizeof(*lv->fails));
+	lv->fails[lv->nfails].fn = fn;
+	snprintf(lv->fails[lv->nfails].why, sizeof(lv->fails[0].why), "%s%s%s", why,
+		 e ? ": " : "", e ? strerror(e) : "");
+	lv->nfails++;
+}
+
+int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL };
+	int i, ret;
+
+	memset(lv, 0, sizeof(*lv));
+	libbpf_set_print(libbpf_quiet);
+	lv->skel = vfslock_bpf__open();
+	if (!lv->skel) {
+		snprintf(err, errlen, "opening the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	lv->skel->rodata->watch_all = o->watch_all;
+	lv->skel->rodata->self_tgid = getpid();
+	lv->skel->rodata->wakeup_bytes = o->ring_bytes / 8;
+	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
+
+	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
+	bpf_object__for_each_program(p, lv->skel->obj) {
+		const char *t = sec_target(p);
+		struct kbtf_func kf;
+
+		if (is_template(p)) {
+			bpf_program__set_autoload(p, false);
+			bpf_program__set_autoattach(p, false);
+			continue;
+		}
+		if (!t || !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
+			continue;
+		if (kbtf__find_func(o->kb, t, "", &kf)) {
+			bpf_program__set_autoload(p, false);
+			if (strlen(lv->prims_missing) + strlen(t) + 2 < sizeof(lv->prims_missing))
+				sprintf(lv->prims_missing + strlen(lv->prims_missing), "%s%s",
+					lv->prims_missing[0] ? " " : "", t);
+		} else {
+			lv->nprims++;
+		}
+	}
+
+	/* One loaded template per argument count; the rest are clones of it. */
+	for (i = 0; i < o->cat->nfns; i++) {
+		const struct vl_fn *fn = &o->cat->fns[i];
+
+		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS || !engine_fn_checked(o->eng, fn))
+			continue;
+		if (!first[fn->nargs])
+			first[fn->nargs] = fn;
+	}
+	for (i = 1; i <= VL_MAX_ARGS; i++) {
+		if (!first[i])
+			continue;
+		p = enter_template(lv->skel, i);
+		bpf_program__set_autoload(p, true);
+		ret = bpf_program__set_attach_target(p, 0, first[i]->name);
+		if (ret) {
+			snprintf(err, errlen, "template for %s: %s", first[i]->name, strerror(-ret));
+			return ret;
+		}
+	}
+
+	ret = vfslock_bpf__load(lv->skel);
+	if (ret) {
+		snprintf(err, errlen, "loading the BPF programs: %s (run with -vv for the verifier log)",
+			 strerror(-ret));
+		return ret;
+	}
+	lv->rb = ring_buffer__new(bpf_map__fd(lv->skel->maps.events),
+				  (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
+	if (!lv->rb) {
+		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+
+	for (i = 0; o->disc && i < o->disc->ntypes; i++) {
+		__u64 key = o->disc->types[i].s_type;
+		__u8 one = 1;
+
+		bpf_map__update_elem(lv->skel->maps.watched_fstypes, &key, sizeof(key), &one,
+				     sizeof(one), BPF_ANY);
+	}
+	for (i = 0; i < o->cat->nfns; i++) {
+		const struct vl_fn *fn = &o->cat->fns[i];
+		struct vl_method_cfg cfg;
+		__u64 key = fn->addr;
+
+		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS || !engine_fn_checked(o->eng, fn))
+			continue;
+		engine_method_cfg(o->eng, fn, &cfg);
+		ret = bpf_map__update_elem(lv->skel->maps.method_cfg, &key, sizeof(key), &cfg,
+					   sizeof(cfg), BPF_ANY);
+		if (ret) {
+			snprintf(err, errlen, "method table full at %s: %s", fn->name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int live_watch_task(struct vl_live *lv, uint32_t tid)
+{
+	__u8 one = 1;
+
+	return bpf_map__update_elem(lv->skel->maps.watched_tasks, &tid, sizeof(tid), &one,
+				    sizeof(one), BPF_ANY);
+}
+
+static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
+			const struct vl_fn *fn, struct kbtf *kb)
+{
+	struct kbtf_func kf;
+	char name[16];
+	int fd, link;
+
+	if (kbtf__find_func(kb, fn->name, fn->module, &kf)) {
+		add_fail(lv, fn, "no BTF for it", 0);
+		return -ENOENT;
+	}
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, opts,
+			    .expected_attach_type = BPF_TRACE_FENTRY,
+			    .attach_btf_id = kf.btf_id,
+			    .attach_btf_obj_fd = kf.obj_fd);
+
+		snprintf(name, sizeof(name), "vl_%.12s", fn->name);
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
+				   bpf_program__insn_cnt(tmpl), &opts);
+	}
+	if (fd < 0) {
+		add_fail(lv, fn, "load refused", errno);
+		return -errno;
+	}
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link < 0) {
+		int e = errno;
+
+		close(fd);
+		add_fail(lv, fn, "attach refused", e);
+		return -e;
+	}
+	lv->progs = xrealloc(lv->progs, (lv->nprogs + 1) * sizeof(int));
+	lv->progs[lv->nprogs++] = fd;
+	lv->links = xrealloc(lv->links, (lv->nlinks + 1) * sizeof(int));
+	lv->links[lv->nlinks++] = link;
+	lv->nmethods++;
+	return 0;
+}
+
+int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	int i, ret;
+
+	ret = vfslock_bpf__attach(lv->skel);
+	if (ret) {
+		snprintf(err, errlen, "attaching the lock probes: %s", strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < o->cat->nfns; i++) {
+		const struct vl_fn *fn = &o->cat->fns[i];
+
+		if (!engine_fn_checked(o->eng, fn))
+			continue;
+		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS) {
+			add_fail(lv, fn, fn->nargs < 0 ? "no BTF for it" :
+				 "too many arguments to trace", 0);
+			continue;
+		}
+		clone_attach(lv, enter_template(lv->skel, fn->nargs), fn, o->kb);
+	}
+	return 0;
+}
+
+int live_poll(struct vl_live *lv, int timeout_ms)
+{
+	int n = ring_buffer__poll(lv->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+int live_drain(struct vl_live *lv)
+{
+	int n, total = 0;
+
+	while ((n = ring_buffer__consume(lv->rb)) > 0)
+		total += n;
+	return n < 0 && n != -EINTR ? n : total;
+}
+
+void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i, c;
+	__u64 *vals;
+
+	memset(out, 0, sizeof(uint64_t) * VL_STAT_MAX);
+	if (!lv->skel || ncpu <= 0)
+		return;
+	fd = bpf_map__fd(lv->skel->maps.stats);
+	vals = xcalloc(ncpu, sizeof(*vals));
+	for (i = 0; i < VL_STAT_MAX; i++) {
+		__u32 key = i;
+
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+void live_close(struct vl_live *lv)
+{
+	int i;
+
+	/* links first: once they are gone nothing new enters the ring */
+	for (i = 0; i < lv->nlinks; i++)
+		close(lv->links[i]);
+	for (i = 0; i < lv->nprogs; i++)
+		close(lv->progs[i]);
+	ring_buffer__free(lv->rb);
+	vfslock_bpf__destroy(lv->skel);
+	free(lv->links);
+	free(lv->progs);
+	free(lv->fails);
+	memset(lv, 0, sizeof(*lv));
+}

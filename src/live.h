@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The live event source: loads and attaches the probes, feeds ring-buffer
+ * records to a callback, and detaches everything on close.
+ */
+#ifndef VFSLOCK_LIVE_H
+#define VFSLOCK_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "discover.h"
+#include "engine.h"
+#include "kbtf.h"
+
+typedef int (*vl_record_fn)(void *ctx, void *data, size_t size);
+
+struct vl_live_opts {
+	bool watch_all;
+	size_t ring_bytes;
+	struct kbtf *kb;
+	const struct vl_catalog *cat;
+	struct vl_engine *eng;
+	const struct vl_discovery *disc;
+	vl_record_fn on_record;
+	void *ctx;
+};
+
+struct vl_attach_fail {
+	const struct vl_fn *fn;
+	char why[128];
+};
+
+struct vl_live {
+	struct vfslock_bpf *skel;
+	struct ring_buffer *rb;
+	int nlinks, nprogs;
+	int *links, *progs;
+	int nmethods;			/* implementations attached */
+	int nfails;
+	struct vl_attach_fail *fails;
+	int nprims;			/* lock primitives attached */
+	char prims_missing[256];	/* those the kernel lacks */
+};
+
+/* Open, configure, load; nothing attached yet. Errors in @err. */
+int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
+int live_watch_task(struct vl_live *lv, uint32_t tid);
+/* Attach lock primitives and every checked method implementation. */
+int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
+/* >= 0: records consumed; -EINTR is not an error. */
+int live_poll(struct vl_live *lv, int timeout_ms);
+int live_drain(struct vl_live *lv);
+void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX]);
+void live_close(struct vl_live *lv);
+
+#endif

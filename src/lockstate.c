@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+#include "lockstate.h"
+#include "util.h"
+
+struct task_node {
+	struct vl_task t;
+	UT_hash_handle hh;
+};
+
+struct vl_lockstate {
+	struct task_node *tasks;
+	struct vl_lockstate_stats st;
+};
+
+struct vl_lockstate *lockstate_new(void)
+{
+	return xcalloc(1, sizeof(struct vl_lockstate));
+}
+
+static void task_free(struct task_node *n)
+{
+	free(n->t.holds);
+	free(n);
+}
+
+void lockstate_free(struct vl_lockstate *ls)
+{
+	struct task_node *n, *tmp;
+
+	if (!ls)
+		return;
+	HASH_ITER(hh, ls->tasks, n, tmp) {
+		HASH_DEL(ls->tasks, n);
+		task_free(n);
+	}
+	free(ls);
+}
+
+struct vl_task *lockstate_task(struct vl_lockstate *ls, uint32_t tid)
+{
+	struct task_node *n;
+
+	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
+	return n ? &n->t : NULL;
+}
+
+struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
+{
+	struct task_node *n;
+
+	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
+	if (n)
+		return &n->t;
+	n = xcalloc(1, sizeof(*n));
+	n->t.tid = tid;
+	n->t.tgid = tgid;
+	HASH_ADD(hh, ls->tasks, t.tid, sizeof(n->t.tid), n);
+	ls->st.tasks++;
+	return &n->t;
+}
+
+void lockstate_task_born(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid, const char *comm)
+{
+	struct vl_task *t = lockstate_task_get(ls, tid, tgid);
+
+	/* a recycled tid starts afresh */
+	t->nholds = 0;
+	t->tgid = tgid;
+	t->complete = true;
+	if (comm) {
+		memcpy(t->comm, comm, sizeof(t->comm) - 1);
+		t->comm[sizeof(t->comm) - 1] = '\0';
+	}
+}
+
+void lockstate_task_exit(struct vl_lockstate *ls, uint32_t tid)
+{
+	struct task_node *n;
+
+	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
+	if (!n)
+		return;
+	if (n->t.nholds)
+		ls->st.exits_holding++;
+	HASH_DEL(ls->tasks, n);
+	task_free(n);
+	ls->st.tasks--;
+}
+
+static struct vl_hold *find_hold(struct vl_task *t, uint64_t lock)
+{
+	int i;
+
+	for (i = t->nholds - 1; i >= 0; i--)
+		if (t->holds[i].lock == lock)
+			return &t->holds[i];
+	return NULL;
+}
+
+static void drop_hold(struct vl_task *t, struct vl_hold *h)
+{
+	int i = h - t->holds;
+
+	memmove(&t->holds[i], &t->holds[i + 1], (t->nholds - i - 1) * sizeof(*h));
+	t->nholds--;
+}
+
+void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e)
+{
+	struct vl_task *t = lockstate_task_get(ls, e->hdr.tid, e->hdr.tgid);
+	struct vl_hold *h;
+
+	switch (e->op) {
+	case VL_OP_ACQUIRE:
+		ls->st.acquires++;
+		h = find_hold(t, e->lock);
+		if (h && h->mode == VL_MODE_SHARED && e->mode == VL_MODE_SHARED) {
+			/* recursive read: legal for rwsems, if deadlock-prone */
+			h->depth++;
+			return;
+		}
+		if (t->nholds == t->cap) {
+			t->cap = t->cap ? t->cap * 2 : 8;
+			t->holds = xrealloc(t->holds, t->cap * sizeof(*t->holds));
+		}
+		h = &t->holds[t->nholds++];
+		h->lock = e->lock;
+		h->obj = e->inode;
+		h->ino = e->ino;
+		h->dev = e->dev;
+		h->since = e->hdr.ts;
+		h->cls = e->cls;
+		h->mode = e->mode;
+		h->prim = e->prim;
+		h->depth = 1;
+		return;
+	case VL_OP_RELEASE:
+		ls->st.releases++;
+		h = find_hold(t, e->lock);
+		if (!h) {
+			/* taken before we looked, by another task (non-owner), or lost */
+			ls->st.unmatched_releases++;
+			t->unmatched++;
+			return;
+		}
+		if (h->mode == VL_MODE_SHARED && h->depth > 1) {
+			h->depth--;
+			return;
+		}
+		drop_hold(t, h);
+		return;
+	case VL_OP_DOWNGRADE:
+		h = find_hold(t, e->lock);
+		if (h)
+			h->mode = VL_MODE_SHARED;
+		else
+			ls->st.unmatched_releases++;
+		return;
+	}
+}
+
+enum vl_mode lockstate_held(const struct vl_task *t, uint8_t cls, uint64_t obj)
+{
+	enum vl_mode m = VL_MODE_NONE;
+	int i;
+
+	if (!t)
+		return VL_MODE_NONE;
+	for (i = 0; i < t->nholds; i++)
+		if (t->holds[i].cls == cls && t->holds[i].obj == obj && t->holds[i].mode > m)
+			m = t->holds[i].mode;
+	return m;
+}
+
+int lockstate_holders(struct vl_lockstate *ls, uint8_t cls, uint64_t obj,
+		      const struct vl_task **out, int max)
+{
+	struct task_node *n, *tmp;
+	int k = 0;
+
+	HASH_ITER(hh, ls->tasks, n, tmp) {
+		if (k < max && lockstate_held(&n->t, cls, obj) != VL_MODE_NONE)
+			out[k++] = &n->t;
+	}
+	return k;
+}
+
+const struct vl_lockstate_stats *lockstate_stats(const struct vl_lockstate *ls)
+{
+	return &ls->st;
+}

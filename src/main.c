@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfslock: checks the VFS locking rules of Documentation/filesystems/locking.rst
+ * on a live kernel, and measures lock contention.
+ *
+ * One file per subcommand, dispatched from cmds[] as bpftool does.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "util.h"
+
+static int do_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "check",	do_check,	"run a command and check the locking rules it exercises" },
+	{ "probe",	do_probe,	"say what this kernel lets vfslock attach" },
+	{ "rules",	do_rules,	"list, dump and compare the rules of locking.rst" },
+	{ "help",	do_help,	"this text" },
+	{ NULL, NULL, NULL },
+};
+
+static int do_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	fprintf(stderr,
+		"Usage: vfslock [-j] [-v] COMMAND [ARGS]\n\n"
+		"Options:\n"
+		"  -j, --json     machine-readable JSON output\n"
+		"  -v, --verbose  say more (repeat for debug output)\n"
+		"  -V, --version  print the version\n\n"
+		"Commands:\n");
+	for (c = cmds; c->name; c++)
+		fprintf(stderr, "  %-8s %s\n", c->name, c->help);
+	fprintf(stderr, "\n'vfslock COMMAND --help' describes a command.\n");
+	return 0;
+}
+
+int cmd_select(const struct cmd *table, int argc, char **argv, int (*help)(int, char **))
+{
+	const struct cmd *c;
+
+	if (argc < 1)
+		return help ? help(argc, argv) : EXIT_TOOL;
+	for (c = table; c->name; c++)
+		if (!strcmp(argv[0], c->name))
+			return c->fn(argc, argv);
+	p_err("unknown command '%s'", argv[0]);
+	if (help)
+		help(argc, argv);
+	return EXIT_TOOL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json",	no_argument, NULL, 'j' },
+		{ "verbose",	no_argument, NULL, 'v' },
+		{ "version",	no_argument, NULL, 'V' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt;
+
+	/* '+': stop at the command, its options are its own */
+	while ((opt = getopt_long(argc, argv, "+jvVh", opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("vfslock %s\n", VFSLOCK_VERSION);
+			return 0;
+		case 'h':
+			return do_help(argc, argv);
+		default:
+			do_help(argc, argv);
+			return EXIT_TOOL;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		do_help(argc, argv);
+		return EXIT_TOOL;
+	}
+	return cmd_select(cmds, argc, argv, do_help);
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+void pipeline_init(struct vl_pipeline *p, struct vl_engine *eng)
+{
+	memset(p, 0, sizeof(*p));
+	p->ls = lockstate_new();
+	p->eng = eng;
+}
+
+void pipeline_fini(struct vl_pipeline *p)
+{
+	lockstate_free(p->ls);
+	p->ls = NULL;
+}
+
+void pipeline_add_sink(struct vl_pipeline *p, const struct vl_sink *s)
+{
+	if (p->nsinks < VL_MAX_SINKS)
+		p->sinks[p->nsinks++] = *s;
+}
+
+static void deviation(void *ctx, const struct vl_deviation *d)
+{
+	struct vl_pipeline *p = ctx;
+	int i;
+
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].on_deviation)
+			p->sinks[i].on_deviation(p->sinks[i].ctx, d);
+}
+
+static size_t min_size(uint16_t type)
+{
+	switch (type) {
+	case VL_EV_LOCK:
+		return sizeof(struct vl_ev_lock);
+	case VL_EV_METHOD_ENTER:
+	case VL_EV_METHOD_EXIT:
+		return VL_METHOD_EV_SIZE_NOSTACK;
+	case VL_EV_TASK_EXIT:
+	case VL_EV_TASK_FORK:
+		return sizeof(struct vl_ev_task);
+	default:
+		return sizeof(struct vl_ev_hdr);
+	}
+}
+
+int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
+{
+	const struct vl_ev_hdr *h = data;
+	int i;
+
+	if (size < sizeof(*h) || h->size > size || h->size < min_size(h->type)) {
+		p->st.bad++;
+		return -EINVAL;
+	}
+	p->st.records++;
+	if (h->type < VL_EV_TYPE_MAX)
+		p->st.by_type[h->type]++;
+	if (!p->st.first_ts)
+		p->st.first_ts = h->ts;
+	p->st.last_ts = h->ts;
+
+	switch (h->type) {
+	case VL_EV_LOCK:
+		lockstate_apply(p->ls, data);
+		break;
+	case VL_EV_METHOD_ENTER:
+	case VL_EV_METHOD_EXIT: {
+		const struct vl_ev_method *m = data;
+		struct vl_task *t = lockstate_task_get(p->ls, h->tid, h->tgid);
+
+		memcpy(t->comm, m->comm, sizeof(t->comm));
+		t->comm[sizeof(t->comm) - 1] = '\0';
+		if (p->eng)
+			engine_on_method(p->eng, p->ls, m, deviation, p);
+		break;
+	}
+	case VL_EV_TASK_FORK: {
+		const struct vl_ev_task *t = data;
+
+		lockstate_task_born(p->ls, t->child_tid, t->child_tgid, t->comm);
+		break;
+	}
+	case VL_EV_TASK_EXIT:
+		lockstate_task_exit(p->ls, h->tid);
+		break;
+	default:
+		/* a newer producer's record: its size lets us step over it */
+		break;
+	}
+	for (i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].on_record)
+			p->sinks[i].on_record(p->sinks[i].ctx, h);
+	return 0;
+}
+
+int pipeline_feed_cb(void *p, void *data, size_t size)
+{
+	pipeline_feed(p, data, size);
+	return 0;
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+#define MAX_FRAMES (VL_MAX_STACK + 1)
+
+/* One distinct deviation: what happened the first time, and how often. */
+struct group {
+	const struct vl_rule *rule;
+	const struct vl_req *req;
+	const struct vl_fn *fn;
+	const struct vl_role *role;
+	int arg;
+	uint64_t stack_hash;
+	uint64_t count, first_ts, last_ts;
+	/* the first occurrence */
+	uint32_t tid, tgid;
+	char comm[VL_COMM_LEN];
+	uint64_t inode, ino;
+	uint32_t dev;
+	uint16_t imode;
+	enum vl_mode held;
+	bool by_lock_word;
+	bool stack_missing;
+	int nholds;
+	struct vl_hold *holds;
+	int nframes;
+	uint64_t frames[MAX_FRAMES];
+};
+
+struct vl_report {
+	const struct ksyms *ks;
+	const struct vl_mounts *mounts;
+	int n;
+	struct group *g;
+	uint64_t total;
+};
+
+const char *mode_name(enum vl_mode m)
+{
+	switch (m) {
+	case VL_MODE_EXCL:
+		return "exclusive";
+	case VL_MODE_SHARED:
+		return "shared";
+	default:
+		return "not held";
+	}
+}
+
+struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mounts)
+{
+	struct vl_report *r = xcalloc(1, sizeof(*r));
+
+	r->ks = ks;
+	r->mounts = mounts;
+	return r;
+}
+
+void report_free(struct vl_report *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++)
+		free(r->g[i].holds);
+	free(r->g);
+	free(r);
+}
+
+uint64_t report_total(const struct vl_report *r)
+{
+	return r->total;
+}
+
+int report_distinct(const struct vl_report *r)
+{
+	return r->n;
+}
+
+/* Frames of interest: the method itself, then its callers, minus BPF's own. */
+static int frames_of(const struct vl_report *r, const struct vl_deviation *d, uint64_t *out)
+{
+	const struct vl_ev_method *ev = d->ev;
+	int n = 0, i;
+
+	out[n++] = d->fn->addr;
+	if (!(ev->flags & VL_MF_STACK))
+		return n;
+	for (i = 0; i < ev->nstack && i < VL_MAX_STACK; i++) {
+		const struct ksym *s = ksyms__find(r->ks, ev->stack[i]);
+
+		if (s && (!strncmp(s->name, "bpf_prog_", 9) || !strncmp(s->name, "bpf_trampoline", 14)))
+			continue;
+		if (s && s->addr == d->fn->addr && n == 1)
+			continue;	/* the method is frame 0 already */
+		out[n++] = ev->stack[i];
+	}
+	return n;
+}
+
+static uint64_t hash_frames(const uint64_t *f, int n)
+{
+	uint64_t h = 1469598103934665603ull;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		h ^= f[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+void report_on_deviation(void *arg, const struct vl_deviation *d)
+{
+	struct vl_report *r = arg;
+	uint64_t frames[MAX_FRAMES], h;
+	int nf, i;
+	struct group *g;
+
+	nf = frames_of(r, d, frames);
+	h = hash_frames(frames, nf);
+	r->total++;
+	for (i = 0; i < r->n; i++) {
+		g = &r->g[i];
+		if (g->rule == d->rule && g->req == d->req && g->arg == d->arg && g->stack_hash == h) {
+			g->count++;
+			g->last_ts = d->ev->hdr.ts;
+			return;
+		}
+	}
+	r->g = xrealloc(r->g, (r->n + 1) * sizeof(*r->g));
+	g = &r->g[r->n++];
+	memset(g, 0, sizeof(*g));
+	g->rule = d->rule;
+	g->req = d->req;
+	g->fn = d->fn;
+	g->role = d->role;
+	g->arg = d->arg;
+	g->stack_hash = h;
+	g->count = 1;
+	g->first_ts = g->last_ts = d->ev->hdr.ts;
+	g->tid = d->ev->hdr.tid;
+	g->tgid = d->ev->hdr.tgid;
+	memcpy(g->comm, d->ev->comm, sizeof(g->comm));
+	g->comm[sizeof(g->comm) - 1] = '\0';
+	g->inode = d->ev->obj[d->arg].inode;
+	g->ino = d->ev->obj[d->arg].ino;
+	g->dev = d->ev->obj[d->arg].dev;
+	g->imode = d->ev->obj[d->arg].mode;
+	g->held = d->held;
+	g->by_lock_word = d->by_lock_word;
+	g->stack_missing = !(d->ev->flags & VL_MF_STACK);
+	if (d->task && d->task->nholds) {
+		g->nholds = d->task->nholds;
+		g->holds = xmalloc(g->nholds * sizeof(*g->holds));
+		memcpy(g->holds, d->task->holds, g->nholds * sizeof(*g->holds));
+	}
+	g->nframes = nf;
+	memcpy(g->frames, frames, nf * sizeof(frames[0]));
+}
+
+static const char *fstype_of(const struct vl_report *r, uint32_t dev)
+{
+	int i;
+
+	for (i = 0; r->mounts && i < r->mounts->n; i++)
+		if (r->mounts->v[i].dev == dev)
+			return r->mounts->v[i].fstype;
+	return "?";
+}
+
+static const char *itype(uint16_t mode)
+{
+	switch (mode & 0170000) {
+	case 0040000:
+		return "directory";
+	case 0100000:
+		return "regular file";
+	case 0120000:
+		return "symlink";
+	default:
+		return "inode";
+	}
+}
+
+static void required_text(const struct group *g, char *buf, size_t len)
+{
+	const struct vl_req *q = g->req;
+
+	snprintf(buf, len, "i_rwsem %s%s on %s%s%s", q->mode == VL_RMODE_EXCL ? "exclusive" :
+		 "shared", q->mode == VL_RMODE_EXCL ? "" : " (or exclusive)", target_name(q->target),
+		 q->cond ? ", when " : "", q->cond ? cond_name(q->cond) : "");
+}
+
+void report_print(const struct vl_report *r, FILE *f)
+{
+	char buf[256], req[128], obj[64];
+	int i, k;
+
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+
+		required_text(g, req, sizeof(req));
+		fprintf(f, "DEVIATION %s\n", g->rule->id);
+		fprintf(f, "  rule      locking.rst line %d, %s: %s%s%s\n", g->rule->line,
+			g->rule->section, g->rule->column[0] ? g->rule->column : "prose",
+			g->rule->column[0] ? " = " : ": ", g->rule->text);
+		fprintf(f, "  method    %s->%s = %s%s%s%s  [%s]\n", g->role->ops_struct,
+			g->role->method, g->fn->name, g->fn->module[0] ? " [" : "", g->fn->module,
+			g->fn->module[0] ? "]" : "", g->fn->fstypes);
+		fprintf(f, "  requires  %s\n", req);
+		fprintf(f, "  object    %s: %s, ino %" PRIu64 ", dev %u:%u (%s), inode 0x%" PRIx64 "\n",
+			engine_obj_name(g->fn, g->role, g->arg, obj, sizeof(obj)), itype(g->imode),
+			g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
+		fprintf(f, "  held      %s%s\n", mode_name(g->held),
+			g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
+					: "");
+		fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
+		fprintf(f, "  task held ");
+		if (!g->nholds)
+			fprintf(f, "no traced lock\n");
+		for (k = 0; k < g->nholds; k++)
+			fprintf(f, "%si_rwsem %s of ino %" PRIu64 " dev %u:%u\n", k ? "            " : "",
+				mode_name(g->holds[k].mode), g->holds[k].ino, g->holds[k].dev >> 20,
+				g->holds[k].dev & 0xfffff);
+		fprintf(f, "  count     %" PRIu64 "\n", g->count);
+		fprintf(f, "  stack%s\n", g->stack_missing ? "     (not captured: the kernel filter "
+			"judged this call compliant)" : "");
+		for (k = 0; k < g->nframes; k++)
+			fprintf(f, "    %s\n", ksyms__format(r->ks, g->frames[k], buf, sizeof(buf)));
+		fprintf(f, "\n");
+	}
+}
+
+json_object *report_json(const struct vl_report *r)
+{
+	json_object *arr = json_object_new_array();
+	char buf[256];
+	int i, k;
+
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+		json_object *o = json_object_new_object(), *st = json_object_new_array();
+		json_object *holds = json_object_new_array(), *obj = json_object_new_object();
+		json_object *task = json_object_new_object(), *req = json_object_new_object();
+
+		json_object_object_add(o, "rule", json_object_new_string(g->rule->id));
+		json_object_object_add(o, "section", json_object_new_string(g->rule->section));
+		json_object_object_add(o, "method", json_object_new_string(g->role->method));
+		json_object_object_add(o, "ops", json_object_new_string(g->role->ops_struct));
+		json_object_object_add(o, "column", json_object_new_string(g->rule->column));
+		json_object_object_add(o, "text", json_object_new_string(g->rule->text));
+		json_object_object_add(o, "line", json_object_new_int(g->rule->line));
+		json_object_object_add(req, "lock", json_object_new_string(prop_key(g->rule->prop)));
+		json_object_object_add(req, "mode", json_object_new_string(req_mode_name(g->req->mode)));
+		json_object_object_add(req, "target", json_object_new_string(target_name(g->req->target)));
+		json_object_object_add(o, "required", req);
+		json_object_object_add(o, "held", json_object_new_string(mode_name(g->held)));
+		json_object_object_add(o, "judged_by_lock_word", json_object_new_boolean(g->by_lock_word));
+		json_object_object_add(o, "function", json_object_new_string(g->fn->name));
+		json_object_object_add(o, "module", json_object_new_string(g->fn->module));
+		json_object_object_add(o, "fstypes", json_object_new_string(g->fn->fstypes));
+		json_object_object_add(obj, "role", json_object_new_string(
+			engine_obj_name(g->fn, g->role, g->arg, buf, sizeof(buf))));
+		json_object_object_add(obj, "arg", json_object_new_int(g->arg));
+		json_object_object_add(obj, "ino", json_object_new_int64((int64_t)g->ino));
+		snprintf(buf, sizeof(buf), "%u:%u", g->dev >> 20, g->dev & 0xfffff);
+		json_object_object_add(obj, "dev", json_object_new_string(buf));
+		json_object_object_add(obj, "fstype", json_object_new_string(fstype_of(r, g->dev)));
+		json_object_object_add(obj, "type", json_object_new_string(itype(g->imode)));
+		json_object_object_add(o, "object", obj);
+		json_object_object_add(task, "comm", json_object_new_string(g->comm));
+		json_object_object_add(task, "tid", json_object_new_int64(g->tid));
+		json_object_object_add(task, "tgid", json_object_new_int64(g->tgid));
+		json_object_object_add(o, "task", task);
+		for (k = 0; k < g->nholds; k++) {
+			json_object *h = json_object_new_object();
+
+			json_object_object_add(h, "lock", json_object_new_string("i_rwsem"));
+			json_object_object_add(h, "mode", json_object_new_string(mode_name(g->holds[k].mode)));
+			json_object_object_add(h, "ino", json_object_new_int64((int64_t)g->holds[k].ino));
+			snprintf(buf, sizeof(buf), "%u:%u", g->holds[k].dev >> 20,
+				 g->holds[k].dev & 0xfffff);
+			json_object_object_add(h, "dev", json_object_new_string(buf));
+			json_object_array_add(holds, h);
+		}
+		json_object_object_add(o, "task_held", holds);
+		for (k = 0; k < g->nframes; k++)
+			json_object_array_add(st, json_object_new_string(
+				ksyms__format(r->ks, g->frames[k], buf, sizeof(buf))));
+		json_object_object_add(o, "stack", st);
+		json_object_object_add(o, "stack_captured", json_object_new_boolean(!g->stack_missing));
+		json_object_object_add(o, "count", json_object_new_int64((int64_t)g->count));
+		json_object_object_add(o, "first_ns", json_object_new_int64((int64_t)g->first_ts));
+		json_object_object_add(o, "last_ns", json_object_new_int64((int64_t)g->last_ts));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}

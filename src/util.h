@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Allocation that cannot fail quietly, file slurping, and the one error path. */
+#ifndef VFSLOCK_UTIL_H
+#define VFSLOCK_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+extern bool json_output;	/* -j: machine-readable output */
+extern int verbose;		/* -v, repeatable */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+__attribute__((noreturn)) void oom(void);
+
+/* Whole file, NUL-terminated; NULL with errno set on failure. */
+char *read_file(const char *path, size_t *len);
+
+/*
+ * Errors go through p_err() only: text on stderr, or under -j a JSON object
+ * {"error": "..."} on stdout, so scripts parsing -j output see it too.
+ */
+void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void p_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Monotonic nanoseconds, the clock bpf_ktime_get_ns() reads. */
+uint64_t now_ns(void);
+
+#endif
