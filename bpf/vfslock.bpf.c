@@ -47,6 +47,20 @@ struct {
 	__type(value, __u8);
 } watched_fstypes SEC(".maps");
 
+/*
+ * Superblocks of watched types. Lock events test a candidate inode's i_sb
+ * against this set by value before anything is dereferenced: most rwsems
+ * are not i_rwsems, and what sits where i_sb would be is then arbitrary
+ * (reading through a non-canonical pointer makes some kernels WARN). Seeded
+ * by the daemon from its mounts, grown by method entry as sbs show up.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);		/* struct super_block * */
+	__type(value, __u8);
+} watched_sbs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -136,25 +150,25 @@ static __always_inline bool fstype_watched(struct super_block *sb)
 }
 
 /*
- * The inode embedding @sem, if @sem is the i_rwsem of an inode of a watched
- * filesystem type; NULL otherwise. Every rwsem of a watched task comes
- * through here (mmap_lock above all), so this must be cheap and must never
- * accept a stranger: besides the superblock's type, i_mapping must point at
- * the inode's own i_data, which holds for every inode of a disk or memory
- * filesystem and is vanishingly unlikely to hold by accident.
+ * The inode embedding @sem, if @sem is the i_rwsem of an inode on a watched
+ * superblock; NULL otherwise. Every rwsem of a watched task comes through
+ * here (mmap_lock above all), so this must be cheap and must never accept a
+ * stranger: i_sb must be a watched superblock (compared by value, see
+ * watched_sbs) and i_mapping must point at the inode's own i_data, which
+ * holds for every inode of a disk or memory filesystem.
  */
 static __always_inline struct inode *rwsem_inode(void *sem)
 {
 	struct inode *inode;
-	struct super_block *sb;
-	void *mapping;
+	__u64 sb = 0;
+	void *mapping = NULL;
 
 	inode = (void *)sem - bpf_core_field_offset(struct inode, i_rwsem);
-	sb = BPF_CORE_READ(inode, i_sb);
-	if (!sb || !fstype_watched(sb))
+	if (bpf_core_read(&sb, sizeof(sb), &inode->i_sb) || !sb ||
+	    !bpf_map_lookup_elem(&watched_sbs, &sb))
 		return NULL;
-	mapping = BPF_CORE_READ(inode, i_mapping);
-	if (mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
+	if (bpf_core_read(&mapping, sizeof(mapping), &inode->i_mapping) ||
+	    mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
 		return NULL;
 	return inode;
 }
@@ -357,6 +371,37 @@ static __always_inline bool need_unmet(struct vl_ev_method *e, const struct vl_n
 	return e->obj[a].held < n->mode;
 }
 
+/*
+ * Whether the caller reached @ip with a direct call (e8 rel32 to @ip) rather
+ * than through a pointer: fentry sees both, but only the second is the VFS
+ * invoking a method; the first is a filesystem calling its own helper
+ * (shmem_mkdir() calling shmem_mknod()). The frame after the one inside
+ * @ip is the caller's return address; the call instruction ends there.
+ * Targets up to 32 bytes before @ip count, for call-depth-tracking thunks.
+ */
+static __always_inline bool direct_call(const struct vl_ev_method *e, __u64 ip)
+{
+	__u8 insn[5];
+	__s32 rel;
+	__u64 ret, target;
+	int i;
+
+	#pragma unroll
+	for (i = 0; i < VL_MAX_STACK - 1; i++) {
+		if (i + 1 >= e->nstack)
+			return false;
+		if (e->stack[i] < ip || e->stack[i] >= ip + 64)
+			continue;
+		ret = e->stack[i + 1];
+		if (bpf_probe_read_kernel(insn, sizeof(insn), (void *)(ret - 5)) || insn[0] != 0xe8)
+			return false;
+		__builtin_memcpy(&rel, &insn[1], sizeof(rel));
+		target = ret + (__s64)rel;
+		return target + 32 >= ip && target <= ip + 16;
+	}
+	return false;
+}
+
 static __always_inline int method_enter(__u64 *ctx, const int nargs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -387,9 +432,16 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		if (i < nargs && read_obj(&e->obj[i], cfg->arg_kind[i], e->args[i],
 					  e->hdr.task, (__u32)pid_tgid)) {
 			/* Shared helpers (simple_lookup...) serve many filesystems. */
-			if (!watched_fs)
-				watched_fs = fstype_watched(BPF_CORE_READ((struct inode *)
-									  e->obj[i].inode, i_sb));
+			struct inode *inode = (void *)e->obj[i].inode;
+			__u64 sb = (__u64)BPF_CORE_READ(inode, i_sb);
+			__u8 one = 1;
+
+			if (!watched_fs && fstype_watched((void *)sb)) {
+				watched_fs = true;
+				/* a superblock mounted after we started: its locks count too */
+				if (!bpf_map_lookup_elem(&watched_sbs, &sb))
+					bpf_map_update_elem(&watched_sbs, &sb, &one, BPF_ANY);
+			}
 		}
 	}
 	if (!watched_fs)
@@ -410,6 +462,8 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		if (n > 0) {
 			e->nstack = n / sizeof(__u64);
 			e->flags |= VL_MF_STACK;
+			if (direct_call(e, ip))
+				e->flags |= VL_MF_DIRECT_CALL;
 			size = sizeof(*e);
 			stat_inc(VL_STAT_STACKS);
 		} else {

@@ -120,6 +120,7 @@ enum vl_method_flags {
 	VL_MF_SUSPECT		= 1 << 0,	/* kernel filter found a requirement unmet */
 	VL_MF_STACK		= 1 << 1,	/* stack[] holds nstack frames */
 	VL_MF_STACK_FAILED	= 1 << 2,	/* bpf_get_stack() failed */
+	VL_MF_DIRECT_CALL	= 1 << 3,	/* called by name, not through an ops table */
 };
 
 struct vl_ev_method {

@@ -163,7 +163,8 @@ static void print_summary(struct check *ck, FILE *f)
 	fprintf(f, "  events        %" PRIu64 " received, %" PRIu64 " lost, %" PRIu64 " malformed\n",
 		ck->pipe.st.records, ck->stats[VL_STAT_LOST], ck->pipe.st.bad);
 	fprintf(f, "  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
-		" unverifiable\n", es->calls, es->checks, es->unverifiable);
+		" unverifiable, %" PRIu64 " internal helper calls\n", es->calls, es->checks,
+		es->unverifiable, es->internal_calls);
 	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
 		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
 	if (es->state_mismatch || es->no_stack)
@@ -211,6 +212,7 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(o, "method_calls", json_object_new_int64(es->calls));
 	json_object_object_add(o, "rule_checks", json_object_new_int64(es->checks));
 	json_object_object_add(o, "unverifiable", json_object_new_int64(es->unverifiable));
+	json_object_object_add(o, "internal_calls", json_object_new_int64(es->internal_calls));
 	json_object_object_add(o, "lock_acquisitions", json_object_new_int64(ls->acquires));
 	json_object_object_add(o, "unmatched_releases", json_object_new_int64(ls->unmatched_releases));
 	json_object_object_add(o, "state_mismatch", json_object_new_int64(es->state_mismatch));
@@ -273,7 +275,7 @@ static int run(struct check *ck)
 		p_err("reading the filesystems' operation tables: %s", strerror(-ret));
 		return EXIT_TOOL;
 	}
-	ck->eng = engine_new(ck->rs, &ck->cat);
+	ck->eng = engine_new(ck->rs, &ck->cat, ck->ks);
 	for (i = 0; i < ck->cat.nfns; i++)
 		checked_any |= engine_fn_checked(ck->eng, &ck->cat.fns[i]);
 	if (!checked_any) {
@@ -358,8 +360,7 @@ static int run(struct check *ck)
 	ck->t_end = now_ns();
 	live_drain(&ck->live);
 	live_stats(&ck->live, ck->stats);
-	live_close(&ck->live);
-	ck->live_open = false;
+	live_detach(&ck->live);
 
 	if (json_output) {
 		json_object *o = summary_json(ck);

@@ -216,6 +216,13 @@ static void note_fstype(struct vl_discovery *out, const struct vl_disc_rec *r)
 {
 	int i;
 
+	for (i = 0; i < out->nsbs && out->sbs[i] != r->sb; i++)
+		;
+	if (i == out->nsbs) {
+		out->sbs = xrealloc(out->sbs, (out->nsbs + 1) * sizeof(*out->sbs));
+		out->sbs[out->nsbs++] = r->sb;
+	}
+
 	for (i = 0; i < out->ntypes; i++)
 		if (out->types[i].s_type == r->s_type)
 			return;
@@ -300,6 +307,9 @@ out:
 
 void discovery_free(struct vl_discovery *d)
 {
+	free(d->sbs);
+	d->sbs = NULL;
+	d->nsbs = 0;
 	free(d->types);
 	d->types = NULL;
 	d->ntypes = 0;

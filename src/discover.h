@@ -36,6 +36,8 @@ struct vl_fstype {
 struct vl_discovery {
 	int ntypes;
 	struct vl_fstype *types;
+	int nsbs;
+	uint64_t *sbs;		/* struct super_block * of every sampled mount */
 	int nfailed;		/* mounts that could not be opened or read */
 };
 

@@ -34,17 +34,20 @@ struct binding {
 struct vl_engine {
 	const struct vl_ruleset *rs;
 	const struct vl_catalog *cat;
+	const struct ksyms *ks;
 	int nbind;
 	struct binding *bind;
 	struct vl_engine_stats st;
 };
 
-struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat)
+struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
+			     const struct ksyms *ks)
 {
 	struct vl_engine *e = xcalloc(1, sizeof(*e));
 
 	e->rs = rs;
 	e->cat = cat;
+	e->ks = ks;
 	return e;
 }
 
@@ -204,24 +207,20 @@ static int count_inode_args(const struct vl_fn *fn)
 const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, int arg,
 			    char *buf, size_t len)
 {
-	int ninode = count_inode_args(fn), k = nth_inode_before(fn, arg);
-	const char *name;
+	int ninode = count_inode_args(fn), before = nth_inode_before(fn, arg) + 1;
+	const char *name = "inode";
 
 	if (is_inode_arg(fn, arg))
-		name = ninode > 1 ? (k + 1 == 0 ? "old dir" : "new dir") : "dir";
+		name = ninode > 1 ? (before == 0 ? "old dir" : "new dir") : "dir";
 	else if (is_child_arg(fn, arg) && ninode == 0)
 		name = "inode";
-	else if (is_child_arg(fn, arg) && k < 0)
+	else if (is_child_arg(fn, arg) && before == 0)
 		name = "source";
 	else if (is_child_arg(fn, arg) && ninode > 1)
-		name = k == 0 ? "source" : "target";
+		name = before == 1 ? "source" : "target";
 	else if (is_child_arg(fn, arg))
 		name = "child";
-	else
-		name = "inode";
 	snprintf(buf, len, "%s (arg %d)", name, arg);
-	if (role && ninode > 1 && is_inode_arg(fn, arg))
-		snprintf(buf, len, "%s (arg %d)", k == 0 ? "old dir" : "new dir", arg);
 	return buf;
 }
 
@@ -372,6 +371,37 @@ static enum vl_mode held_on(struct vl_engine *e, const struct vl_task *t,
 	return rebuilt > word ? rebuilt : word;
 }
 
+/*
+ * A direct call from another implementation of the same operations struct
+ * (shmem_mkdir() calling shmem_mknod()) is that method's own work, done
+ * under that method's locks: it is judged as part of the caller.
+ */
+static bool internal_call(const struct vl_engine *e, const struct vl_fn *fn,
+			  const struct vl_ev_method *ev)
+{
+	const struct ksym *s;
+	const struct vl_fn *caller;
+	int i, k, r;
+
+	if (!(ev->flags & VL_MF_DIRECT_CALL) || !e->ks)
+		return false;
+	for (i = 0; i + 1 < ev->nstack && i + 1 < VL_MAX_STACK; i++) {
+		s = ksyms__find(e->ks, ev->stack[i]);
+		if (!s || s->addr != fn->addr)
+			continue;
+		s = ksyms__find(e->ks, ev->stack[i + 1]);
+		caller = s ? catalog_by_addr((struct vl_catalog *)e->cat, s->addr) : NULL;
+		if (!caller)
+			return false;
+		for (k = 0; k < caller->nroles; k++)
+			for (r = 0; r < fn->nroles; r++)
+				if (!strcmp(caller->roles[k].ops_struct, fn->roles[r].ops_struct))
+					return true;
+		return false;
+	}
+	return false;
+}
+
 void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx)
 {
@@ -386,6 +416,10 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 	}
 	if (ev->hdr.type != VL_EV_METHOD_ENTER)
 		return;
+	if (internal_call(e, fn, ev)) {
+		e->st.internal_calls++;
+		return;
+	}
 	e->st.calls++;
 	b = binding_of(e, fn);
 	t = lockstate_task(ls, ev->hdr.tid);

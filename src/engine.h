@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "catalog.h"
+#include "ksyms.h"
 #include "lockstate.h"
 #include "rules.h"
 #include "vfslock_abi.h"
@@ -36,11 +37,14 @@ struct vl_engine_stats {
 	uint64_t no_stack;		/* deviation without a stack: kernel filter disagreed */
 	uint64_t unknown_fn;		/* events for ids the catalog lacks */
 	uint64_t state_mismatch;	/* lock word and rebuilt holds disagreed */
+	uint64_t internal_calls;	/* helpers called by name from a method: not judged apart */
 };
 
 struct vl_engine;
 
-struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat);
+/* @ks names callers, to tell a method's own helper calls apart; may be NULL. */
+struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
+			     const struct ksyms *ks);
 void engine_free(struct vl_engine *e);
 
 /* Whether vfslock checks @r at all; @why says why not. */

@@ -8,6 +8,8 @@
 #include "ksyms.h"
 #include "util.h"
 
+#define KSYM_MAX_SPAN	(256 * 1024)
+
 struct ksyms {
 	int n;
 	struct ksym *syms;
@@ -112,7 +114,8 @@ const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size
 {
 	const struct ksym *s = ksyms__find(ks, addr);
 
-	if (!s)
+	/* past the end of any plausible function: code kallsyms does not name */
+	if (!s || addr - s->addr > KSYM_MAX_SPAN)
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	else if (*s->module)
 		snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", s->name, addr - s->addr, s->module);

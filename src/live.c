@@ -139,6 +139,13 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 		bpf_map__update_elem(lv->skel->maps.watched_fstypes, &key, sizeof(key), &one,
 				     sizeof(one), BPF_ANY);
 	}
+	for (i = 0; o->disc && i < o->disc->nsbs; i++) {
+		__u64 key = o->disc->sbs[i];
+		__u8 one = 1;
+
+		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &one,
+				     sizeof(one), BPF_ANY);
+	}
 	for (i = 0; i < o->cat->nfns; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];
 		struct vl_method_cfg cfg;
@@ -267,7 +274,7 @@ void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
 	free(vals);
 }
 
-void live_close(struct vl_live *lv)
+void live_detach(struct vl_live *lv)
 {
 	int i;
 
@@ -280,6 +287,15 @@ void live_close(struct vl_live *lv)
 	vfslock_bpf__destroy(lv->skel);
 	free(lv->links);
 	free(lv->progs);
+	lv->rb = NULL;
+	lv->skel = NULL;
+	lv->links = lv->progs = NULL;
+	lv->nlinks = lv->nprogs = 0;
+}
+
+void live_close(struct vl_live *lv)
+{
+	live_detach(lv);
 	free(lv->fails);
 	memset(lv, 0, sizeof(*lv));
 }

@@ -54,6 +54,8 @@ int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, siz
 int live_poll(struct vl_live *lv, int timeout_ms);
 int live_drain(struct vl_live *lv);
 void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX]);
+/* Detach and free every kernel object; the attach report stays readable. */
+void live_detach(struct vl_live *lv);
 void live_close(struct vl_live *lv);
 
 #endif

@@ -83,11 +83,15 @@ int report_distinct(const struct vl_report *r)
 	return r->n;
 }
 
-/* Frames of interest: the method itself, then its callers, minus BPF's own. */
+/*
+ * Frames of interest: the method itself, then its callers. What
+ * bpf_get_stack() returns first (the BPF program, its trampoline, the
+ * return site inside the method) is dropped: it says nothing of the caller.
+ */
 static int frames_of(const struct vl_report *r, const struct vl_deviation *d, uint64_t *out)
 {
 	const struct vl_ev_method *ev = d->ev;
-	int n = 0, i;
+	int n = 0, i, start = 0;
 
 	out[n++] = d->fn->addr;
 	if (!(ev->flags & VL_MF_STACK))
@@ -95,12 +99,13 @@ static int frames_of(const struct vl_report *r, const struct vl_deviation *d, ui
 	for (i = 0; i < ev->nstack && i < VL_MAX_STACK; i++) {
 		const struct ksym *s = ksyms__find(r->ks, ev->stack[i]);
 
-		if (s && (!strncmp(s->name, "bpf_prog_", 9) || !strncmp(s->name, "bpf_trampoline", 14)))
-			continue;
-		if (s && s->addr == d->fn->addr && n == 1)
-			continue;	/* the method is frame 0 already */
-		out[n++] = ev->stack[i];
+		if (s && s->addr == d->fn->addr) {
+			start = i + 1;
+			break;
+		}
 	}
+	for (i = start; i < ev->nstack && i < VL_MAX_STACK; i++)
+		out[n++] = ev->stack[i];
 	return n;
 }
 

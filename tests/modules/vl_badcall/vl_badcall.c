@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vl_badcall: calls inode methods without the locks locking.rst requires,
+ * on demand, so that tests can prove vfslock flags each case. Test-only.
+ *
+ *   echo 'lookup_unlocked /mnt/tmp' > /sys/module/vl_badcall/parameters/run
+ *   echo 'unlink_victim_unlocked /mnt/tmp name' > ...
+ *   echo 'rename_one_parent /mnt/tmp/a name /mnt/tmp/b name2' > ...
+ *   echo 'setattr_unlocked /mnt/tmp/file' > ...
+ *   echo 'mkdir_shared /mnt/tmp name' > ...
+ *   echo 'lookup_locked /mnt/tmp' > ...       (the compliant control)
+ *
+ * Each runs in the writing task, so `vfslock check -- sh -c 'echo ...'`
+ * watches it. The calls are made the way the VFS makes them, minus the
+ * lock under test, and leave the filesystem consistent.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define VL_IDMAP	(&nop_mnt_idmap)
+#else
+#define VL_IDMAP	(&init_user_ns)
+#endif
+
+#define PROBE_NAME "vl_badcall_probe"
+
+static int dir_path(const char *name, struct path *p)
+{
+	return kern_path(name, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, p);
+}
+
+/* ->lookup with the directory's i_rwsem (un)held: @lock picks which. */
+static noinline int do_lookup(const char *dir, bool lock)
+{
+	struct inode *inode;
+	struct dentry *d, *ret;
+	struct path p;
+	int err;
+
+	err = dir_path(dir, &p);
+	if (err)
+		return err;
+	inode = d_inode(p.dentry);
+	d = d_alloc_name(p.dentry, PROBE_NAME);
+	if (!d) {
+		err = -ENOMEM;
+		goto out_put_path;
+	}
+	if (lock)
+		inode_lock_shared(inode);
+	ret = inode->i_op->lookup(inode, d, 0);
+	if (lock)
+		inode_unlock_shared(inode);
+	if (IS_ERR(ret))
+		err = PTR_ERR(ret);
+	else if (ret)
+		dput(ret);
+	dput(d);
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
+/* ->unlink with the parent locked but not the victim. */
+static noinline int do_unlink_victim_unlocked(const char *dir, const char *name)
+{
+	struct inode *inode, *victim;
+	struct dentry *d;
+	struct path p;
+	int err;
+
+	err = dir_path(dir, &p);
+	if (err)
+		return err;
+	inode = d_inode(p.dentry);
+	inode_lock_nested(inode, I_MUTEX_PARENT);
+	d = lookup_one_len(name, p.dentry, strlen(name));
+	if (IS_ERR(d)) {
+		err = PTR_ERR(d);
+		goto out_unlock;
+	}
+	if (d_is_negative(d) || d_is_dir(d)) {
+		err = d_is_negative(d) ? -ENOENT : -EISDIR;
+		goto out_dput;
+	}
+	/* as do_unlinkat(): the victim outlives d_delete() until we are done */
+	victim = d_inode(d);
+	ihold(victim);
+	err = inode->i_op->unlink(inode, d);
+	if (!err)
+		d_delete(d);
+	iput(victim);
+out_dput:
+	dput(d);
+out_unlock:
+	inode_unlock(inode);
+	path_put(&p);
+	return err;
+}
+
+/* Cross-directory ->rename holding the old parent only. */
+static noinline int do_rename_one_parent(const char *d1, const char *n1, const char *d2,
+					 const char *n2)
+{
+	struct dentry *old, *new;
+	struct inode *odir, *ndir;
+	struct path p1, p2;
+	int err;
+
+	err = dir_path(d1, &p1);
+	if (err)
+		return err;
+	err = dir_path(d2, &p2);
+	if (err)
+		goto out_put1;
+	odir = d_inode(p1.dentry);
+	ndir = d_inode(p2.dentry);
+	err = -EXDEV;
+	if (p1.mnt->mnt_sb != p2.mnt->mnt_sb || odir == ndir)
+		goto out_put2;
+
+	inode_lock_nested(ndir, I_MUTEX_PARENT);
+	new = lookup_one_len(n2, p2.dentry, strlen(n2));
+	inode_unlock(ndir);
+	if (IS_ERR(new)) {
+		err = PTR_ERR(new);
+		goto out_put2;
+	}
+	inode_lock_nested(odir, I_MUTEX_PARENT);
+	old = lookup_one_len(n1, p1.dentry, strlen(n1));
+	if (IS_ERR(old)) {
+		err = PTR_ERR(old);
+		goto out_unlock;
+	}
+	err = -ENOENT;
+	if (d_is_negative(old) || d_is_positive(new) || d_is_dir(old))
+		goto out_dput_old;
+	inode_lock(d_inode(old));
+	err = odir->i_op->rename(VL_IDMAP, odir, old, ndir, new, 0);
+	if (!err)
+		d_move(old, new);
+	inode_unlock(d_inode(old));
+out_dput_old:
+	dput(old);
+out_unlock:
+	inode_unlock(odir);
+	dput(new);
+out_put2:
+	path_put(&p2);
+out_put1:
+	path_put(&p1);
+	return err;
+}
+
+/* ->setattr without the inode's i_rwsem (notify_change would WARN). */
+static noinline int do_setattr_unlocked(const char *file)
+{
+	struct iattr ia = { .ia_valid = ATTR_MODE };
+	struct path p;
+	int err;
+
+	err = kern_path(file, 0, &p);
+	if (err)
+		return err;
+	ia.ia_mode = d_inode(p.dentry)->i_mode;
+	err = d_inode(p.dentry)->i_op->setattr(VL_IDMAP, p.dentry, &ia);
+	path_put(&p);
+	return err;
+}
+
+/* ->mkdir with the parent's i_rwsem held shared instead of exclusive. */
+static noinline int do_mkdir_shared(const char *dir, const char *name)
+{
+	struct inode *inode;
+	struct dentry *d;
+	struct path p;
+	int err;
+
+	err = dir_path(dir, &p);
+	if (err)
+		return err;
+	inode = d_inode(p.dentry);
+	inode_lock_shared(inode);
+	d = lookup_one_len(name, p.dentry, strlen(name));
+	if (IS_ERR(d)) {
+		err = PTR_ERR(d);
+		goto out_unlock;
+	}
+	err = d_is_positive(d) ? -EEXIST : inode->i_op->mkdir(VL_IDMAP, inode, d, 0755);
+	dput(d);
+out_unlock:
+	inode_unlock_shared(inode);
+	path_put(&p);
+	return err;
+}
+
+static int run_set(const char *val, const struct kernel_param *kp)
+{
+	char *buf, *argv[6] = { NULL }, *s;
+	int argc = 0, err = -EINVAL;
+
+	buf = kstrdup(val, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	s = strim(buf);
+	while (s && *s && argc < (int)ARRAY_SIZE(argv))
+		argv[argc++] = strsep(&s, " ");
+	if (argc == 2 && !strcmp(argv[0], "lookup_unlocked"))
+		err = do_lookup(argv[1], false);
+	else if (argc == 2 && !strcmp(argv[0], "lookup_locked"))
+		err = do_lookup(argv[1], true);
+	else if (argc == 3 && !strcmp(argv[0], "unlink_victim_unlocked"))
+		err = do_unlink_victim_unlocked(argv[1], argv[2]);
+	else if (argc == 5 && !strcmp(argv[0], "rename_one_parent"))
+		err = do_rename_one_parent(argv[1], argv[2], argv[3], argv[4]);
+	else if (argc == 2 && !strcmp(argv[0], "setattr_unlocked"))
+		err = do_setattr_unlocked(argv[1]);
+	else if (argc == 3 && !strcmp(argv[0], "mkdir_shared"))
+		err = do_mkdir_shared(argv[1], argv[2]);
+	else
+		pr_warn("unknown request '%s'\n", val);
+	kfree(buf);
+	return err;
+}
+
+static const struct kernel_param_ops run_ops = {
+	.set = run_set,
+};
+module_param_cb(run, &run_ops, NULL, 0200);
+MODULE_PARM_DESC(run, "a call to make without the lock it needs");
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Calls VFS methods without the locks locking.rst requires (tests only)");
