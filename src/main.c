@@ -40,21 +40,6 @@ static int do_help(int argc, char **argv)
 	return 0;
 }
 
-int cmd_select(const struct cmd *table, int argc, char **argv, int (*help)(int, char **))
-{
-	const struct cmd *c;
-
-	if (argc < 1)
-		return help ? help(argc, argv) : EXIT_TOOL;
-	for (c = table; c->name; c++)
-		if (!strcmp(argv[0], c->name))
-			return c->fn(argc, argv);
-	p_err("unknown command '%s'", argv[0]);
-	if (help)
-		help(argc, argv);
-	return EXIT_TOOL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

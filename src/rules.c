@@ -361,21 +361,22 @@ static void folio_cell(struct vl_rule *r, const char *cell)
 }
 
 /* A free-text note column: only a few notes name a lock or a context. */
-static void note_cell(struct vl_rule *r, const char *cell)
+static enum vl_prop note_prop(const char *cell)
 {
 	char *v = lower_dup(cell);
-	struct vl_req *q = add_req(r);
+	enum vl_prop p = VL_PROP_NOTE;
 
-	if (has(v, "i_lock")) {
-		r->prop = VL_PROP_I_LOCK;
-		q->kind = VL_REQ_HELD;
-	} else if (has(v, "rcu callback")) {
-		r->prop = VL_PROP_RCU;
-		q->kind = VL_REQ_HELD;
-	} else {
-		q->kind = VL_REQ_UNKNOWN;
-	}
+	if (has(v, "i_lock"))
+		p = VL_PROP_I_LOCK;
+	else if (has(v, "rcu callback"))
+		p = VL_PROP_RCU;
 	free(v);
+	return p;
+}
+
+static void note_cell(struct vl_rule *r, const char *cell)
+{
+	add_req(r)->kind = r->prop == VL_PROP_NOTE ? VL_REQ_UNKNOWN : VL_REQ_HELD;
 }
 
 /* ---- building ---------------------------------------------------------------------- */
@@ -431,17 +432,19 @@ static void build_table(struct builder *b, const struct ld_section *s, const str
 
 		for (c = 1; c < t->ncols; c++) {
 			const char *cell = rw->cells[c - 1];
-			enum vl_prop p = prop_of_header(t->head[c]);
+			enum vl_prop col = prop_of_header(t->head[c]), p = col;
 			char *key;
 			struct vl_rule *r;
 
 			if (!*cell)
 				continue;
+			if (col == VL_PROP_NOTE)
+				p = note_prop(cell);
 			key = column_key(p, t->head[c]);
 			r = new_rule(b, s, rw->op, t->head[c], cell, rw->line, VL_FROM_TABLE, p,
 				     key, NULL);
 			free(key);
-			switch (p) {
+			switch (col) {
 			case VL_PROP_MAY_BLOCK:
 				block_cell(r, cell);
 				break;

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The rule model: what the cells and sentences of each version mean. */
+#include <fcntl.h>
+
+#include "engine.h"
+#include "unit.h"
+
+static const struct vl_rule *get(const struct vl_ruleset *rs, const char *id)
+{
+	const struct vl_rule *r = rules_find(rs, id);
+
+	if (!r)
+		fail_msg("no rule %s", id);
+	return r;
+}
+
+static void test_i_rwsem_cells(void **state)
+{
+	struct vl_ruleset *rs = must_rules("6.12");
+	const struct vl_rule *r;
+
+	r = get(rs, "inode_operations.lookup.i_rwsem");
+	assert_int_equal(r->prop, VL_PROP_I_RWSEM);
+	assert_int_equal(r->origin, VL_FROM_TABLE);
+	assert_int_equal(r->line, 96);
+	assert_int_equal(r->reqs[0].kind, VL_REQ_HELD);
+	assert_int_equal(r->reqs[0].mode, VL_RMODE_SHARED);
+	assert_int_equal(r->reqs[0].target, VL_TGT_DEFAULT);
+
+	r = get(rs, "inode_operations.unlink.i_rwsem");
+	assert_int_equal(r->reqs[0].mode, VL_RMODE_EXCL);
+	assert_int_equal(r->reqs[0].target, VL_TGT_BOTH);
+
+	r = get(rs, "inode_operations.rename.i_rwsem");
+	assert_int_equal(r->reqs[0].target, VL_TGT_PARENTS);
+
+	r = get(rs, "inode_operations.atomic_open.i_rwsem");
+	assert_int_equal(r->nreqs, 2);
+	assert_int_equal(r->reqs[0].mode, VL_RMODE_SHARED);
+	assert_int_equal(r->reqs[0].cond, VL_COND_NONE);
+	assert_int_equal(r->reqs[1].mode, VL_RMODE_EXCL);
+	assert_int_equal(r->reqs[1].cond, VL_COND_ARG_FLAG);
+	assert_string_equal(r->reqs[1].cond_arg, "open_flag");
+	assert_int_equal(r->reqs[1].cond_flag, O_CREAT);
+
+	/* "no" is no requirement, not "must not hold" */
+	r = get(rs, "inode_operations.getattr.i_rwsem");
+	assert_int_equal(r->reqs[0].kind, VL_REQ_NONE);
+	r = get(rs, "inode_operations.fileattr_get.i_rwsem");
+	assert_int_equal(r->reqs[0].kind, VL_REQ_NONE);
+	/* the may-block part of permission's i_rwsem cell */
+	r = get(rs, "inode_operations.permission.may_block");
+	assert_int_equal(r->reqs[0].kind, VL_REQ_NO_BLOCK);
+	assert_int_equal(r->reqs[0].cond, VL_COND_RCU_WALK);
+	rules_free(rs);
+}
+
+static void test_prose_rules(void **state)
+{
+	struct vl_ruleset *rs = must_rules("6.12");
+	static const char *const victims[] = { "rmdir", "unlink", "rename" };
+	char id[128];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const struct vl_rule *r;
+
+		snprintf(id, sizeof(id), "inode_operations.%s.i_rwsem.victim", victims[i]);
+		r = get(rs, id);
+		assert_int_equal(r->origin, VL_FROM_PROSE);
+		assert_int_equal(r->reqs[0].target, VL_TGT_VICTIM);
+		assert_int_equal(r->reqs[0].mode, VL_RMODE_EXCL);
+		assert_int_equal(r->line, 123);
+	}
+	assert_int_equal(get(rs, "inode_operations.unlink.i_rwsem.nondir")->reqs[0].target,
+			 VL_TGT_NONDIR);
+	assert_int_equal(get(rs, "inode_operations.rename.i_rwsem.nondir")->reqs[0].target,
+			 VL_TGT_NONDIR);
+	assert_null(rules_find(rs, "inode_operations.rmdir.i_rwsem.nondir"));
+	assert_int_equal(get(rs, "inode_operations.rename.i_rwsem.subdir")->reqs[0].target,
+			 VL_TGT_MOVED_SUBDIR);
+	assert_null(rules_find(rs, "inode_operations.unlink.i_rwsem.subdir"));
+	assert_int_equal(get(rs, "inode_operations.rename.s_vfs_rename.prose")->reqs[0].cond,
+			 VL_COND_CROSS_DIR);
+
+	/* iterate_shared: i_rwsem shared and f_pos_lock exclusive, one sentence */
+	assert_int_equal(get(rs, "file_operations.iterate_shared.i_rwsem.prose")->reqs[0].mode,
+			 VL_RMODE_SHARED);
+	assert_int_equal(get(rs, "file_operations.iterate_shared.f_pos_lock.prose")->reqs[0].mode,
+			 VL_RMODE_EXCL);
+	assert_int_equal(get(rs, "vm_operations_struct.map_pages.rcu.prose")->reqs[0].kind,
+			 VL_REQ_HELD);
+	assert_int_equal(get(rs, "vm_operations_struct.map_pages.may_block.prose")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "file_operations.fallocate.invalidate_lock.takes")->reqs[0].kind,
+			 VL_REQ_TAKES);
+	/* the note column: drop_inode under i_lock */
+	assert_int_equal(get(rs, "super_operations.drop_inode.i_lock")->reqs[0].kind, VL_REQ_HELD);
+	rules_free(rs);
+
+	/* 5.15 says iterate_shared is called with i_rwsem "at least shared" */
+	rs = must_rules("5.15");
+	assert_int_equal(get(rs, "file_operations.iterate.i_rwsem.prose")->reqs[0].mode,
+			 VL_RMODE_EXCL);
+	assert_int_equal(get(rs, "file_operations.iterate_shared.i_rwsem.prose")->reqs[0].mode,
+			 VL_RMODE_SHARED);
+	rules_free(rs);
+}
+
+static void test_statements(void **state)
+{
+	struct vl_ruleset *rs = must_rules("6.12");
+
+	assert_int_equal(get(rs, "address_space_operations.dirty_folio.may_block")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "address_space_operations.free_folio.may_block")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "address_space_operations.read_folio.may_block")->reqs[0].kind,
+			 VL_REQ_MAY_BLOCK);
+	assert_int_equal(get(rs, "inode_operations.rename.may_block")->reqs[0].kind,
+			 VL_REQ_MAY_BLOCK);
+	/* "yes (ref-walk)": may block, but not in rcu-walk */
+	{
+		const struct vl_rule *r = get(rs, "dentry_operations.d_revalidate.may_block");
+
+		assert_int_equal(r->nreqs, 2);
+		assert_int_equal(r->reqs[0].kind, VL_REQ_MAY_BLOCK);
+		assert_int_equal(r->reqs[1].kind, VL_REQ_NO_BLOCK);
+		assert_int_equal(r->reqs[1].cond, VL_COND_RCU_WALK);
+	}
+	assert_int_equal(get(rs, "dentry_operations.d_compare.may_block")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "dentry_operations.d_delete.rcu_walk")->reqs[0].kind,
+			 VL_REQ_NO_RCU_WALK);
+	assert_int_equal(get(rs, "address_space_operations.write_begin.folio_lock")->reqs[0].kind,
+			 VL_REQ_LOCKS);
+	assert_int_equal(get(rs, "address_space_operations.read_folio.folio_lock")->reqs[0].kind,
+			 VL_REQ_HELD_UNLOCKS);
+	assert_int_equal(get(rs, "vm_operations_struct.fault.folio_lock")->reqs[0].kind,
+			 VL_REQ_MAY_RETURN_LOCKED);
+	rules_free(rs);
+}
+
+static void test_ids_unique_and_checked(void **state)
+{
+	static const char *const versions[] = { "5.15", "6.1", "6.12" };
+	size_t v;
+	int i, j;
+
+	for (v = 0; v < 3; v++) {
+		struct vl_ruleset *rs = must_rules(versions[v]);
+		int checked = 0;
+
+		for (i = 0; i < rs->nrules; i++) {
+			const char *why;
+
+			for (j = i + 1; j < rs->nrules; j++)
+				if (!strcmp(rs->rules[i].id, rs->rules[j].id))
+					fail_msg("%s: duplicate id %s", versions[v], rs->rules[i].id);
+			checked += engine_checks(&rs->rules[i], &why);
+			if (!engine_checks(&rs->rules[i], &why))
+				assert_non_null(why);
+		}
+		/* the i_rwsem rules of the inode methods, table and prose */
+		assert_int_equal(checked, 18);
+		rules_free(rs);
+	}
+}
+
+static void test_versions_and_sources(void **state)
+{
+	struct vl_ruleset *rs;
+	char err[256];
+
+	assert_true(version_cmp("6.12", "6.1") > 0);
+	assert_true(version_cmp("6.1", "6.12") < 0);
+	assert_true(version_cmp("5.15", "6.1") < 0);
+	assert_int_equal(version_cmp("6.1", "6.1"), 0);
+	assert_true(version_cmp("6.1.192", "6.1") > 0);
+
+	rs = rules_load(NULL, "6.18", err, sizeof(err));
+	assert_non_null(rs);
+	assert_string_equal(rs->source, "embedded:6.12 (closest to 6.18)");
+	rules_free(rs);
+	rs = rules_load(NULL, "6.1", err, sizeof(err));
+	assert_string_equal(rs->source, "embedded:6.1");
+	rules_free(rs);
+	rs = rules_load(NULL, "6.8", err, sizeof(err));
+	assert_string_equal(rs->version, "6.1");
+	rules_free(rs);
+	rs = rules_load(NULL, "5.10", err, sizeof(err));
+	assert_string_equal(rs->version, "5.15");
+	rules_free(rs);
+	rs = rules_load(doc_path("6.12"), NULL, err, sizeof(err));
+	assert_non_null(rs);
+	assert_non_null(strstr(rs->source, "file:"));
+	rules_free(rs);
+	assert_null(rules_load("/nonexistent.rst", NULL, err, sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent.rst"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_i_rwsem_cells),
+		cmocka_unit_test(test_prose_rules),
+		cmocka_unit_test(test_statements),
+		cmocka_unit_test(test_ids_unique_and_checked),
+		cmocka_unit_test(test_versions_and_sources),
+	};
+
+	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
