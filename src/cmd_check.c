@@ -46,7 +46,8 @@ static int check_help(void)
 		"  --fs LIST        filesystem types to check, comma separated (default: all mounted)\n"
 		"  --rules FILE     locking.rst to check against (default: the running kernel's)\n"
 		"  --kernel X.Y     use the embedded locking.rst of kernel X.Y\n"
-		"  --ring-mb N      ring buffer size in MiB (default 16)\n\n"
+		"  --ring-mb N      ring buffer size in MiB (default 16)\n"
+		"  --json FILE      also write the report as JSON to FILE\n\n"
 		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job.\n");
 	return EXIT_TOOL;
 }
@@ -55,6 +56,7 @@ struct check {
 	const char *fslist;
 	const char *rules_path;
 	const char *kernel;
+	const char *json_path;
 	size_t ring_bytes;
 	char **cmd;
 
@@ -362,13 +364,21 @@ static int run(struct check *ck)
 	live_stats(&ck->live, ck->stats);
 	live_detach(&ck->live);
 
-	if (json_output) {
+	if (json_output || ck->json_path) {
 		json_object *o = summary_json(ck);
 
 		json_object_object_add(o, "deviation_list", report_json(ck->rep));
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		if (ck->json_path && json_object_to_file_ext(ck->json_path, o,
+							     JSON_C_TO_STRING_PRETTY)) {
+			p_err("writing %s: %s", ck->json_path, strerror(errno));
+			json_object_put(o);
+			return EXIT_TOOL;
+		}
+		if (json_output)
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
-	} else {
+	}
+	if (!json_output) {
 		report_print(ck->rep, stdout);
 		print_summary(ck, stdout);
 	}
@@ -391,6 +401,7 @@ int do_check(int argc, char **argv)
 		{ "rules",	required_argument, NULL, 'r' },
 		{ "kernel",	required_argument, NULL, 'k' },
 		{ "ring-mb",	required_argument, NULL, 'R' },
+		{ "json",	required_argument, NULL, 'J' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -399,7 +410,7 @@ int do_check(int argc, char **argv)
 	long mb;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:r:k:R:h", opts, NULL)) >= 0) {
+	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:h", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'f':
 			ck.fslist = optarg;
@@ -409,6 +420,9 @@ int do_check(int argc, char **argv)
 			break;
 		case 'k':
 			ck.kernel = optarg;
+			break;
+		case 'J':
+			ck.json_path = optarg;
 			break;
 		case 'R':
 			mb = strtol(optarg, NULL, 10);

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Runs inside the VM (tests/vm/run ... -- sh /opt/vfslock/tests/check/guest.sh):
+# the stock metadata mix and the rule-breaking module under `vfslock check`,
+# results written to /share for tests/check/run.sh to judge on the host.
+set -u
+S=/share
+P=/sys/module/vl_badcall/parameters/run
+uname -r > $S/kernel
+
+MIX="--dir 1 --dentry 1 --rename 1 --link 1 --symlink 1 --chmod 1 --touch 1 --utime 1 --open 1"
+vfslock check --fs tmpfs,ext4 --json $S/stress.json -- sh -c "
+	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/ext4 --metrics-brief &&
+	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/tmp --metrics-brief" \
+	> $S/stress.out 2>&1
+echo $? > $S/stress.rc
+
+# Each fault once, in a tree made for it.
+mkdir /mnt/tmp/a /mnt/tmp/b
+touch /mnt/tmp/victim /mnt/tmp/a/x
+vfslock check --fs tmpfs --json $S/faults.json -- sh -c "
+	echo lookup_unlocked /mnt/tmp > $P
+	echo unlink_victim_unlocked /mnt/tmp victim > $P
+	echo rename_one_parent /mnt/tmp/a x /mnt/tmp/b y > $P
+	echo setattr_unlocked /mnt/tmp/b/y > $P
+	echo mkdir_shared /mnt/tmp d > $P
+	test ! -e /mnt/tmp/victim && test -e /mnt/tmp/b/y && test -d /mnt/tmp/d" \
+	> $S/faults.out 2>&1
+echo $? > $S/faults.rc
+
+# The same module making the same kind of call the right way.
+vfslock check --fs tmpfs --json $S/control.json -- sh -c "
+	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c" \
+	> $S/control.out 2>&1
+echo $? > $S/control.rc
+exit 0

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Judge what tests/check/guest.sh left in a share directory.
+
+Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero
+if any failed. The JSON comes from `vfslock check --json`.
+"""
+import json
+import os
+import sys
+
+share = sys.argv[1]
+failed = 0
+passed = 0
+
+
+def check(cond, name):
+    global failed, passed
+    print(("ok - " if cond else "not ok - ") + name)
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+
+
+def load(name):
+    try:
+        with open(os.path.join(share, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        check(False, f"{name}: report readable ({e})")
+        return None
+
+
+def rc(name):
+    try:
+        with open(os.path.join(share, name + ".rc")) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+kernel = open(os.path.join(share, "kernel")).read().strip()
+tag = f"[{kernel}]"
+
+# 1. The stock mix: nothing broken, nothing lost.
+s = load("stress")
+if s:
+    check(rc("stress") == 0, f"{tag} stress mix: vfslock check exits 0 (got {rc('stress')})")
+    check(s["workload_status"] == 0, f"{tag} stress mix: stress-ng succeeded")
+    check(s["deviations"] == 0, f"{tag} stress mix: 0 deviations (got {s['deviations']})")
+    check(s["events"]["lost"] == 0, f"{tag} stress mix: 0 events lost (got {s['events']['lost']})")
+    check(s["events"]["malformed"] == 0, f"{tag} stress mix: 0 malformed records")
+    check(s["method_calls"] > 10000,
+          f"{tag} stress mix: method calls judged ({s['method_calls']} > 10000)")
+    check(s["lock_acquisitions"] > 10000,
+          f"{tag} stress mix: i_rwsem acquisitions seen ({s['lock_acquisitions']} > 10000)")
+    check(s["unmatched_releases"] == 0 and s["state_mismatch"] == 0,
+          f"{tag} stress mix: rebuilt holds match the lock words")
+    check(set(s["filesystems"]) == {"tmpfs", "ext4"}, f"{tag} stress mix: tmpfs and ext4 traced")
+    check(not s["not_traced"], f"{tag} stress mix: every checked method attached")
+
+# 2. The faults: exactly the expected deviations, with the module in the stack.
+expected = {
+    ("inode_operations.lookup.i_rwsem", "dir (arg 0)", "not held", "do_lookup"),
+    ("inode_operations.unlink.i_rwsem", "child (arg 1)", "not held", "do_unlink_victim_unlocked"),
+    ("inode_operations.unlink.i_rwsem.victim", "child (arg 1)", "not held",
+     "do_unlink_victim_unlocked"),
+    ("inode_operations.unlink.i_rwsem.nondir", "child (arg 1)", "not held",
+     "do_unlink_victim_unlocked"),
+    ("inode_operations.rename.i_rwsem", "new dir (arg 3)", "not held", "do_rename_one_parent"),
+    ("inode_operations.setattr.i_rwsem", "inode (arg 1)", "not held", "do_setattr_unlocked"),
+    ("inode_operations.mkdir.i_rwsem", "dir (arg 1)", "shared", "do_mkdir_shared"),
+}
+f = load("faults")
+if f:
+    check(rc("faults") == 1, f"{tag} faults: vfslock check exits 1 (got {rc('faults')})")
+    check(f["workload_status"] == 0, f"{tag} faults: the module made every call it was asked to")
+    got = set()
+    for d in f["deviation_list"]:
+        caller = next((fr.split("+")[0] for fr in d["stack"][1:] if "[vl_badcall]" in fr), None)
+        got.add((d["rule"], d["object"]["role"], d["held"], caller))
+        check(d["stack_captured"], f"{tag} faults: {d['rule']} has a kernel stack")
+        check(d["object"]["fstype"] == "tmpfs", f"{tag} faults: {d['rule']} names the filesystem")
+        check(d["task"]["comm"] == "sh", f"{tag} faults: {d['rule']} names the task")
+    for e in sorted(expected):
+        check(e in got, f"{tag} faults: flagged {e[0]} on {e[1]} ({e[2]}) from {e[3]}")
+    for g in sorted(got - expected):
+        check(False, f"{tag} faults: nothing else flagged, but got {g}")
+    check(f["internal_calls"] >= 1,
+          f"{tag} faults: shmem_mkdir's own call of shmem_mknod not judged as ->mknod")
+
+# 3. The same calls made properly: nothing flagged.
+c = load("control")
+if c:
+    check(rc("control") == 0 and c["deviations"] == 0,
+          f"{tag} control: compliant calls give 0 deviations and exit 0")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# tests/host/run.sh: vfslock on the machine running the tests, whatever it
+# allows. On a kernel that refuses fentry (like the build machines), check
+# must say so and exit 2; where fentry loads, it must run.
+set -uo pipefail
+ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
+. "$ROOT/tests/lib/tap.sh"
+V=$ROOT/build/vfslock
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$V" -j probe > "$tmp/probe.json"
+t_check "probe -j prints JSON with every capability" python3 - "$tmp/probe.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+caps = p["capabilities"]
+need = {"btf", "ringbuf", "fentry", "fexit", "tp_btf", "iter", "contention_tp", "kallsyms"}
+assert need <= set(caps), set(caps)
+assert all(isinstance(c["ok"], bool) for c in caps.values())
+assert all("error" in c for c in caps.values() if not c["ok"])
+assert p["modes"]["check"]
+PY
+fentry=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["capabilities"]["fentry"]["ok"])' "$tmp/probe.json")
+
+"$V" check --fs tmpfs -- true > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ "$fentry" = False ]; then
+	t_check "check exits 2 where fentry is refused (got $rc)" [ "$rc" -eq 2 ]
+	t_check "check names what it cannot attach and why" \
+		grep -q 'fentry: load refused by the kernel: Operation not permitted' "$tmp/err"
+	t_check "check points at what the host allows" grep -q "vfslock probe" "$tmp/err"
+	"$V" -j check --fs tmpfs -- true > "$tmp/out.json" 2>/dev/null
+	t_check "check -j reports the refusal as JSON" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["error"]
+assert "fentry" in e and "refused" in e, e' "$tmp/out.json"
+else
+	t_check "check runs where fentry loads (got $rc)" [ "$rc" -eq 0 ]
+fi
+
+"$V" check > /dev/null 2> "$tmp/err"
+t_check "check without a command exits 2" [ $? -eq 2 ]
+
+"$V" rules dump "$ROOT/rules/locking-v6.12.rst" > "$tmp/dump"
+t_check "rules dump: one line per non-empty cell (171 in 6.12)" [ "$(wc -l < "$tmp/dump")" -eq 171 ]
+t_check "rules dump: section, op, column, value, tab-separated" \
+	grep -qxP 'inode_operations\trename\ti_rwsem\(inode\)\texclusive \(both parents, some children\) \(see below\)' "$tmp/dump"
+printf 'not a rules file\n' > "$tmp/bogus.txt"
+"$V" rules dump "$tmp/bogus.txt" > /dev/null 2> "$tmp/err"
+rc=$?
+t_check "rules dump of a stranger exits 2 naming file:line" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'bogus.txt:1: not a locking.rst' '$tmp/err'"
+
+t_summary
