@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Kernel types for the CO-RE BPF programs, dumped from the BTF of Debian's
- * linux-image-6.1.0-56-amd64 (6.1.192-2) by scripts/gen-vmlinux-h; see docs/build.md.
+ * linux-image-6.1.0-56-amd64 by scripts/gen-vmlinux-h; see docs/build.md.
  * Do not edit: regenerate. */
 #ifndef __VMLINUX_H__
 #define __VMLINUX_H__

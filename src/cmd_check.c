@@ -150,9 +150,10 @@ static void print_summary(struct check *ck, FILE *f)
 	fprintf(f, "  filesystems   ");
 	for (i = 0; i < ck->disc.ntypes; i++)
 		fprintf(f, "%s%s", i ? ", " : "", ck->disc.types[i].name);
-	fprintf(f, "\n  traced        %d method implementations, %d lock primitives%s%s%s\n",
-		ck->live.nmethods, ck->live.nprims, ck->live.prims_missing[0] ? " (absent: " : "",
-		ck->live.prims_missing, ck->live.prims_missing[0] ? ")" : "");
+	fprintf(f, "\n  traced        %d method implementations, %d lock primitives\n",
+		ck->live.nmethods, ck->live.nprims);
+	if (verbose && ck->live.prims_missing[0])
+		fprintf(f, "  not in kernel %s\n", ck->live.prims_missing);
 	for (i = 0; i < ck->live.nfails; i++)
 		fprintf(f, "  NOT TRACED    %s (%s): %s\n", ck->live.fails[i].fn->name,
 			ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);

@@ -156,7 +156,7 @@ const char *cap_reason(const struct vl_cap *c, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s refused by the kernel: %s", c->name, c->step,
 			 strerror(c->err));
 	else
-		snprintf(buf, len, "%s: %s failed: %s", c->name, c->step ? c->step : "probe",
+		snprintf(buf, len, "%s: %s: %s", c->name, c->step ? c->step : "probe",
 			 strerror(c->err));
 	return buf;
 }

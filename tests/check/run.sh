@@ -38,6 +38,10 @@ fi
 	python3 "$ROOT/tests/check/judge.py" "$share" | grep -E '^(not )?ok - '
 } > "$share/results"
 cat "$share/results"
+# keep the reports: docs/measurements.md quotes them
+mkdir -p "$ROOT/build/reports/check-$KERNEL"
+cp "$share"/*.json "$share"/*.out "$share"/*.rc "$share/results" "$share/console.log" \
+	"$ROOT/build/reports/check-$KERNEL/" 2>/dev/null
 p=$(grep -c '^ok - ' "$share/results")
 f=$(grep -c '^not ok - ' "$share/results")
 echo "$p passed, $f failed"
