@@ -13,16 +13,20 @@
 #include "cmds.h"
 #include "engine.h"
 #include "rules.h"
+#include "rules_diff.h"
 #include "util.h"
 
 static int rules_help(int argc, char **argv)
 {
 	fprintf(stderr,
 		"Usage: vfslock rules [--rules FILE] [--kernel X.Y]\n"
-		"       vfslock rules dump FILE\n\n"
+		"       vfslock rules dump FILE\n"
+		"       vfslock rules diff A B\n\n"
 		"  (no subcommand)  list the rules in force, with ids and whether they are checked\n"
 		"  dump FILE        print every non-empty table cell of FILE, in document order,\n"
 		"                   as section<TAB>op<TAB>column<TAB>value\n"
+		"  diff A B         the prototypes and rules that differ from A to B; A and B are\n"
+		"                   files or embedded versions (6.12); exit 0 same, 1 different\n"
 		"  --rules FILE     use FILE instead of the running kernel's locking.rst\n"
 		"  --kernel X.Y     use the embedded copy for kernel X.Y\n");
 	return EXIT_TOOL;
@@ -176,10 +180,80 @@ static int do_list(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int do_diff(int argc, char **argv)
+{
+	struct vl_ruleset *a = NULL, *b = NULL;
+	struct vl_diff d;
+	char err[512];
+	int i, nproto = 0;
+
+	if (argc != 3)
+		return rules_help(argc, argv);
+	a = rules_open(argv[1], err, sizeof(err));
+	if (a)
+		b = rules_open(argv[2], err, sizeof(err));
+	if (!a || !b) {
+		p_err("%s", err);
+		rules_free(a);
+		return EXIT_TOOL;
+	}
+	rules_diff(a, b, &d);
+	if (json_output) {
+		json_object *o = json_object_new_object(), *pr = json_object_new_array();
+		json_object *ru = json_object_new_array(), *sa = json_object_new_object();
+		json_object *sb = json_object_new_object();
+
+		json_object_object_add(sa, "source", json_object_new_string(a->source));
+		json_object_object_add(sb, "source", json_object_new_string(b->source));
+		json_object_object_add(o, "a", sa);
+		json_object_object_add(o, "b", sb);
+		for (i = 0; i < d.n; i++) {
+			const struct vl_diff_item *it = &d.v[i];
+			json_object *x = json_object_new_object();
+
+			json_object_object_add(x, "id", json_object_new_string(it->id));
+			json_object_object_add(x, "change", json_object_new_string(change_name(it->change)));
+			if (it->a) {
+				json_object_object_add(x, "a", json_object_new_string(it->a));
+				json_object_object_add(x, "line_a", json_object_new_int(it->line_a));
+			}
+			if (it->b) {
+				json_object_object_add(x, "b", json_object_new_string(it->b));
+				json_object_object_add(x, "line_b", json_object_new_int(it->line_b));
+			}
+			json_object_array_add(it->proto ? pr : ru, x);
+		}
+		json_object_object_add(o, "prototypes", pr);
+		json_object_object_add(o, "rules", ru);
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		printf("--- %s\n+++ %s\n", a->source, b->source);
+		for (i = 0; i < d.n; i++) {
+			const struct vl_diff_item *it = &d.v[i];
+			char mark = it->change == VL_ADDED ? '+' : it->change == VL_REMOVED ? '-' : '~';
+
+			nproto += it->proto;
+			printf("%c %s %s\n", mark, it->proto ? "prototype" : "rule     ", it->id);
+			if (it->a)
+				printf("      a:%-4d %s\n", it->line_a, it->a);
+			if (it->b)
+				printf("      b:%-4d %s\n", it->line_b, it->b);
+		}
+		printf("%d prototypes and %d rules differ\n", nproto, d.n - nproto);
+	}
+	i = d.n ? 1 : 0;
+	rules_diff_free(&d);
+	rules_free(a);
+	rules_free(b);
+	return i;
+}
+
 int do_rules(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
 		{ "dump", do_dump, NULL },
+		{ "diff", do_diff, NULL },
 		{ NULL, NULL, NULL },
 	};
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "rules.h"
@@ -1031,4 +1032,31 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", best->version);
 		return from_text(name, best->text, best->len, src, best->version, err, errlen);
 	}
+}
+
+struct vl_ruleset *rules_open(const char *spec, char *err, size_t errlen)
+{
+	const struct vl_embedded_doc *d;
+	const char *v = spec;
+	char have[128] = "";
+
+	if (access(spec, F_OK) == 0)
+		return rules_load(spec, NULL, err, errlen);
+	if (!strncmp(v, "embedded:", 9))
+		v += 9;
+	if (*v == 'v')
+		v++;
+	for (d = vl_embedded_docs; d->version; d++) {
+		char name[64], src[64];
+
+		if (strcmp(d->version, v)) {
+			snprintf(have + strlen(have), sizeof(have) - strlen(have), " %s", d->version);
+			continue;
+		}
+		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", d->version);
+		snprintf(src, sizeof(src), "embedded:%s", d->version);
+		return from_text(name, d->text, d->len, src, d->version, err, errlen);
+	}
+	snprintf(err, errlen, "%s: no such file, nor an embedded version (embedded:%s)", spec, have);
+	return NULL;
 }

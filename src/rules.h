@@ -132,6 +132,12 @@ void rules_free(struct vl_ruleset *rs);
 struct vl_ruleset *rules_load(const char *path, const char *want_version,
 			      char *err, size_t errlen);
 
+/*
+ * @spec is a file, or the version of an embedded copy ("6.12", "v6.12",
+ * "embedded:6.12"), exactly: for diffs, where "closest" would mislead.
+ */
+struct vl_ruleset *rules_open(const char *spec, char *err, size_t errlen);
+
 const struct vl_rule *rules_find(const struct vl_ruleset *rs, const char *id);
 
 /* The section of a struct of operations: "inode_operations" -> its section. */

@@ -51,4 +51,22 @@ rc=$?
 t_check "rules dump of a stranger exits 2 naming file:line" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'bogus.txt:1: not a locking.rst' '$tmp/err'"
 
+"$V" rules diff 5.15 6.12 > "$tmp/diff"
+t_check "rules diff 5.15 6.12 exits 1 (they differ)" [ $? -eq 1 ]
+t_check "rules diff shows rename's prototype change" grep -q '^~ prototype inode_operations.rename$' "$tmp/diff"
+"$V" -j rules diff 6.4 6.12 > "$tmp/diff.json"
+t_check "rules diff -j 6.4 6.12: rename's i_rwsem cell changed, subdir rule added" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["id"]: x for x in d["rules"]}
+assert r["inode_operations.rename.i_rwsem"]["change"] == "changed"
+assert "(all)" in r["inode_operations.rename.i_rwsem"]["a"]
+assert r["inode_operations.rename.i_rwsem.subdir"]["change"] == "added"' "$tmp/diff.json"
+"$V" rules diff 6.12 "$ROOT/rules/locking-v6.12.rst" > /dev/null
+t_check "rules diff of a version against its own file exits 0" [ $? -eq 0 ]
+"$V" rules diff 4.4 6.12 > /dev/null 2> "$tmp/err"
+rc=$?
+t_check "rules diff of an unknown version exits 2 and lists the embedded ones" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'embedded: 5.15 6.1 6.4 6.12' '$tmp/err'"
+
 t_summary

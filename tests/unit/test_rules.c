@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "engine.h"
+#include "rules_diff.h"
 #include "unit.h"
 #include "util.h"
 
@@ -211,6 +212,63 @@ static void test_versions_and_sources(void **state)
 	assert_non_null(strstr(err, "/nonexistent.rst"));
 }
 
+static const struct vl_diff_item *item(const struct vl_diff *d, bool proto, const char *id)
+{
+	int i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->v[i].proto == proto && !strcmp(d->v[i].id, id))
+			return &d->v[i];
+	fail_msg("no %s %s in the diff", proto ? "prototype" : "rule", id);
+	return NULL;
+}
+
+static void test_diff(void **state)
+{
+	struct vl_ruleset *a = must_rules("5.15"), *b = must_rules("6.12"), *c;
+	const struct vl_diff_item *it;
+	struct vl_diff d;
+
+	rules_diff(a, b, &d);
+	it = item(&d, true, "inode_operations.rename");
+	assert_int_equal(it->change, VL_CHANGED);
+	assert_non_null(strstr(it->a, "(struct inode *, struct dentry *"));
+	assert_non_null(strstr(it->b, "(struct mnt_idmap *, struct inode *"));
+	assert_int_equal(item(&d, true, "inode_operations.get_offset_ctx")->change, VL_ADDED);
+	assert_int_equal(item(&d, true, "address_space_operations.readpage")->change, VL_REMOVED);
+	it = item(&d, false, "vm_operations_struct.open.mmap_lock");
+	assert_int_equal(it->change, VL_CHANGED);
+	assert_string_equal(it->a, "yes");
+	assert_string_equal(it->b, "write");
+	assert_int_equal(item(&d, false, "vm_operations_struct.huge_fault.mmap_lock")->change,
+			 VL_ADDED);
+	it = item(&d, false, "address_space_operations.read_folio.invalidate_lock");
+	assert_int_equal(it->change, VL_ADDED);
+	assert_string_equal(it->b, "shared");
+	assert_int_equal(item(&d, false, "address_space_operations.readpage.invalidate_lock")->change,
+			 VL_REMOVED);
+	/* the same rule text is no change, whatever its line */
+	for (it = d.v; it < d.v + d.n; it++)
+		assert_false(!it->proto && !strcmp(it->id, "inode_operations.lookup.i_rwsem"));
+	rules_diff_free(&d);
+
+	c = must_rules("6.4");
+	rules_diff(c, b, &d);
+	it = item(&d, false, "inode_operations.rename.i_rwsem");
+	assert_int_equal(it->change, VL_CHANGED);
+	assert_string_equal(it->a, "exclusive (all) (see below)");
+	assert_int_equal(item(&d, false, "inode_operations.rename.i_rwsem.subdir")->change, VL_ADDED);
+	assert_int_equal(item(&d, false, "inode_operations.unlink.i_rwsem.nondir")->change, VL_ADDED);
+	rules_diff_free(&d);
+
+	rules_diff(b, b, &d);
+	assert_int_equal(d.n, 0);
+	rules_diff_free(&d);
+	rules_free(a);
+	rules_free(b);
+	rules_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_statements),
 		cmocka_unit_test(test_ids_unique_and_checked),
 		cmocka_unit_test(test_versions_and_sources),
+		cmocka_unit_test(test_diff),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
