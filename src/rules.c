@@ -468,8 +468,8 @@ static void build_table(struct builder *b, const struct ld_section *s, const str
 					struct vl_rule *x;
 
 					x = new_rule(b, s, rw->op, t->head[c], cell, rw->line,
-						     VL_FROM_TABLE, VL_PROP_MAY_BLOCK,
-						     "may_block", NULL);
+						     VL_FROM_TABLE, VL_PROP_MAY_BLOCK, "may_block",
+						     has(cell, "rcu-walk") ? "rcu_walk" : "cell");
 					add_req(x)->kind = VL_REQ_NO_BLOCK;
 					x->reqs[0].cond = has(cell, "rcu-walk") ? VL_COND_RCU_WALK
 									 : VL_COND_OTHER;
@@ -626,6 +626,11 @@ static int sentence_methods(const char *s, const char **ops, int nops, const cha
 
 		while (isalnum((unsigned char)w[wl]) || w[wl] == '_')
 			wl++;
+		/* "like ->read_folio()", "such as ->remap_file_range": a comparison */
+		if ((p - s >= 5 && !strncmp(p - 5, "like ", 5)) ||
+		    (p - s >= 3 && !strncmp(p - 3, "as ", 3)) ||
+		    (p - s >= 3 && !strncmp(p - 3, "or ", 3) && strstr(s, "such as")))
+			continue;
 		if (wl && in_list(w, wl, ops, nops)) {
 			for (i = 0; i < nops; i++) {
 				if (strlen(ops[i]) == wl && !strncmp(ops[i], w, wl)) {

@@ -51,9 +51,15 @@ static void test_i_rwsem_cells(void **state)
 	r = get(rs, "inode_operations.fileattr_get.i_rwsem");
 	assert_int_equal(r->reqs[0].kind, VL_REQ_NONE);
 	/* the may-block part of permission's i_rwsem cell */
-	r = get(rs, "inode_operations.permission.may_block");
+	r = get(rs, "inode_operations.permission.may_block.rcu_walk");
 	assert_int_equal(r->reqs[0].kind, VL_REQ_NO_BLOCK);
 	assert_int_equal(r->reqs[0].cond, VL_COND_RCU_WALK);
+	/* ...beside "all may block" of the whole section */
+	assert_int_equal(get(rs, "inode_operations.permission.may_block")->reqs[0].kind,
+			 VL_REQ_MAY_BLOCK);
+	/* "like ->read_folio()" compares; it does not speak of read_folio */
+	assert_null(rules_find(rs, "address_space_operations.read_folio.folio_lock.unlocks-2"));
+	assert_non_null(rules_find(rs, "address_space_operations.readahead.folio_lock.unlocks"));
 	rules_free(rs);
 }
 
