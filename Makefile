@@ -96,7 +96,7 @@ check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
 
 test-vm: all
-	$(Q)tests/run-vm
+	$(Q)VFSLOCK_TEST_SUITES=vm tests/run-all
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
