@@ -116,7 +116,8 @@ static json_object *rule_to_json(const struct vl_rule *r)
 	json_object_object_add(o, "reqs", reqs);
 	json_object_object_add(o, "checked", json_object_new_boolean(engine_checks(r, &why)));
 	if (why)
-		json_object_object_add(o, "why", json_object_new_string(why));
+		json_object_object_add(o, engine_checks(r, &why) ? "how" : "why",
+				       json_object_new_string(why));
 	return o;
 }
 
@@ -172,7 +173,7 @@ static int do_list(int argc, char **argv)
 			printf("%-52s %-9s %s:%d  %s%s%s\n", r->id, ck ? "checked" : "unchecked",
 			       r->origin == VL_FROM_TABLE ? "table" :
 			       r->origin == VL_FROM_STATEMENT ? "stmt" : "prose", r->line, r->text,
-			       why ? "  -- " : "", why ? why : "");
+			       why && !ck ? "  -- " : "", why && !ck ? why : "");
 		}
 		printf("%d rules, %d checked\n", rs->nrules, nchecked);
 	}

@@ -70,38 +70,42 @@ const struct vl_engine_stats *engine_stats(const struct vl_engine *e)
 
 /* ---- what is checked ------------------------------------------------------ */
 
-bool engine_checks(const struct vl_rule *r, const char **why)
+bool engine_checks(const struct vl_rule *r, const char **note)
 {
 	char ops[128];
 	int i;
 
-	*why = NULL;
+	*note = NULL;
 	rules_struct_of_section(r->section, ops, sizeof(ops));
 	if (r->prop != VL_PROP_I_RWSEM) {
-		*why = "only i_rwsem rules are checked so far";
+		*note = "only i_rwsem rules are checked so far";
 		return false;
 	}
 	if (strcmp(ops, "inode_operations")) {
-		*why = "methods of this section are not traced yet";
+		*note = "methods of this section are not traced yet";
 		return false;
 	}
 	for (i = 0; i < r->nreqs; i++) {
 		const struct vl_req *q = &r->reqs[i];
 
 		if (q->kind == VL_REQ_NONE) {
-			*why = "no requirement (\"no\" is not \"must not hold\")";
+			*note = "no requirement (\"no\" is not \"must not hold\")";
 			return false;
 		}
 		if (q->kind != VL_REQ_HELD) {
-			*why = "requirement kind not checked for this lock";
+			*note = "requirement kind not checked for this lock";
 			return false;
 		}
 		if (q->cond == VL_COND_OTHER) {
-			*why = "condition in words vfslock cannot evaluate";
+			*note = "condition in words vfslock cannot evaluate";
 			return false;
 		}
 	}
-	return r->nreqs > 0;
+	if (!r->nreqs)
+		return false;
+	*note = "at method entry: the rwsem owner word for exclusive holds, the task's "
+		"rebuilt holds (down_*/up_* traced) for shared ones";
+	return true;
 }
 
 /* ---- binding ------------------------------------------------------------------- */

@@ -47,8 +47,8 @@ struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalo
 			     const struct ksyms *ks);
 void engine_free(struct vl_engine *e);
 
-/* Whether vfslock checks @r at all; @why says why not. */
-bool engine_checks(const struct vl_rule *r, const char **why);
+/* Whether vfslock checks @r; @note says how, or why not. */
+bool engine_checks(const struct vl_rule *r, const char **note);
 
 /* Whether any checked rule applies to @fn: only those are traced. */
 bool engine_fn_checked(struct vl_engine *e, const struct vl_fn *fn);

@@ -48,6 +48,15 @@ static void test_cells_older(void **state)
 	assert_null(cell(d, "vm_operations_struct", "huge_fault", "mmap_lock"));
 	ld_free(d);
 
+	d = must_parse("6.4");
+	assert_string_equal(cell(d, "inode_operations", "rename", "i_rwsem(inode)"),
+			    "exclusive (all) (see below)");
+	assert_string_equal(cell(d, "address_space_operations", "write_begin", "folio locked"),
+			    "locks the page");
+	/* between 5.15's "yes" and 6.12's "maybe-read" */
+	assert_string_equal(cell(d, "vm_operations_struct", "map_pages", "mmap_lock"), "read");
+	ld_free(d);
+
 	d = must_parse("6.1");
 	assert_string_equal(cell(d, "inode_operations", "rename", "i_rwsem(inode)"),
 			    "exclusive (both parents, some children) (see below)");
