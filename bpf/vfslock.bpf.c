@@ -402,29 +402,41 @@ static __always_inline bool direct_call(const struct vl_ev_method *e, __u64 ip)
 	return false;
 }
 
-static __always_inline int method_enter(__u64 *ctx, const int nargs)
+/*
+ * What entry and exit records share: the task and configuration filters,
+ * the arguments, and the objects read from them. NULL: nothing to record.
+ */
+static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int nargs,
+							  __u64 pid_tgid, bool exit,
+							  struct vl_method_cfg **cfgp,
+							  bool *watched_fs)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_method_cfg *cfg;
 	struct vl_ev_method *e;
-	bool watched_fs = false;
-	__u32 zero = 0, size;
-	__u64 ip, flags;
+	__u32 zero = 0;
+	__u64 ip;
 	int i;
 
 	if (!task_watched(pid_tgid))
-		return 0;
+		return NULL;
 	ip = bpf_get_func_ip(ctx);
 	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
 	if (!cfg) {
 		stat_inc(VL_STAT_NO_CFG);
-		return 0;
+		return NULL;
 	}
+	if (exit && !(cfg->flags & VL_CFG_EXIT_EVENT))
+		return NULL;
 	e = bpf_map_lookup_elem(&method_scratch, &zero);
 	if (!e)
-		return 0;
+		return NULL;
 
+	e->ip = ip;
+	e->attach_id = cfg->attach_id;
+	e->flags = 0;
+	e->nstack = 0;
 	e->hdr.task = bpf_get_current_task();
+	*watched_fs = false;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++) {
 		e->args[i] = i < nargs ? ctx[i] : 0;
@@ -436,19 +448,52 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 			__u64 sb = (__u64)BPF_CORE_READ(inode, i_sb);
 			__u8 one = 1;
 
-			if (!watched_fs && fstype_watched((void *)sb)) {
-				watched_fs = true;
+			if (!*watched_fs && fstype_watched((void *)sb)) {
+				*watched_fs = true;
 				/* a superblock mounted after we started: its locks count too */
 				if (!bpf_map_lookup_elem(&watched_sbs, &sb))
 					bpf_map_update_elem(&watched_sbs, &sb, &one, BPF_ANY);
 			}
 		}
 	}
-	if (!watched_fs)
+	*cfgp = cfg;
+	return e;
+}
+
+static __always_inline int method_submit(struct vl_ev_method *e, __u16 type, __u32 size,
+					 __u64 pid_tgid)
+{
+	long err;
+
+	fill_hdr(&e->hdr, type, size, pid_tgid);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* two constant sizes: the verifier wants to know what is copied */
+	if (size == sizeof(*e))
+		err = bpf_ringbuf_output(&events, e, sizeof(*e), rb_flags());
+	else
+		err = bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, rb_flags());
+	if (err) {
+		stat_inc(VL_STAT_LOST);
+		stat_inc(VL_STAT_LOST_METHOD);
+		return 0;
+	}
+	stat_inc(VL_STAT_EVENTS);
+	return 0;
+}
+
+static __always_inline int method_enter(__u64 *ctx, const int nargs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_method_cfg *cfg = NULL;
+	struct vl_ev_method *e;
+	bool watched_fs;
+	__u32 size;
+	int i;
+
+	e = method_begin(ctx, nargs, pid_tgid, false, &cfg, &watched_fs);
+	if (!e || !cfg || !watched_fs)
 		return 0;
 
-	e->flags = 0;
-	e->nstack = 0;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
 		if (i < cfg->nneeds && need_unmet(e, &cfg->need[i]))
@@ -462,7 +507,7 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		if (n > 0) {
 			e->nstack = n / sizeof(__u64);
 			e->flags |= VL_MF_STACK;
-			if (direct_call(e, ip))
+			if (direct_call(e, e->ip))
 				e->flags |= VL_MF_DIRECT_CALL;
 			size = sizeof(*e);
 			stat_inc(VL_STAT_STACKS);
@@ -471,27 +516,8 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 			stat_inc(VL_STAT_STACK_FAIL);
 		}
 	}
-
-	fill_hdr(&e->hdr, VL_EV_METHOD_ENTER, size, pid_tgid);
-	e->ip = ip;
 	e->ret = 0;
-	e->attach_id = cfg->attach_id;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-
-	flags = rb_flags();
-	if (size == sizeof(*e)) {
-		if (bpf_ringbuf_output(&events, e, sizeof(*e), flags))
-			goto lost;
-	} else {
-		if (bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, flags))
-			goto lost;
-	}
-	stat_inc(VL_STAT_EVENTS);
-	return 0;
-lost:
-	stat_inc(VL_STAT_LOST);
-	stat_inc(VL_STAT_LOST_METHOD);
-	return 0;
+	return method_submit(e, VL_EV_METHOD_ENTER, size, pid_tgid);
 }
 
 /*
@@ -501,44 +527,15 @@ lost:
 static __always_inline int method_exit(__u64 *ctx, const int nargs, __u64 ret)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct vl_method_cfg *cfg;
+	struct vl_method_cfg *cfg = NULL;
 	struct vl_ev_method *e;
-	__u32 zero = 0;
-	__u64 ip;
-	int i;
+	bool watched_fs;
 
-	if (!task_watched(pid_tgid))
+	e = method_begin(ctx, nargs, pid_tgid, true, &cfg, &watched_fs);
+	if (!e || !watched_fs)
 		return 0;
-	ip = bpf_get_func_ip(ctx);
-	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
-	if (!cfg || !(cfg->flags & VL_CFG_EXIT_EVENT))
-		return 0;
-	e = bpf_map_lookup_elem(&method_scratch, &zero);
-	if (!e)
-		return 0;
-	e->hdr.task = bpf_get_current_task();
-	#pragma unroll
-	for (i = 0; i < VL_MAX_ARGS; i++) {
-		e->args[i] = i < nargs ? ctx[i] : 0;
-		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
-		if (i < nargs)
-			read_obj(&e->obj[i], cfg->arg_kind[i], e->args[i], e->hdr.task,
-				 (__u32)pid_tgid);
-	}
-	fill_hdr(&e->hdr, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
-	e->ip = ip;
 	e->ret = ret;
-	e->attach_id = cfg->attach_id;
-	e->flags = 0;
-	e->nstack = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	if (bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, rb_flags())) {
-		stat_inc(VL_STAT_LOST);
-		stat_inc(VL_STAT_LOST_METHOD);
-		return 0;
-	}
-	stat_inc(VL_STAT_EVENTS);
-	return 0;
+	return method_submit(e, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
 }
 
 /*
