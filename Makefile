@@ -46,7 +46,7 @@ LIB_OBJS  := $(filter-out $(OUTPUT)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps check-unit test test-vm run clean vmlinux-h
+.PHONY: all deps check-unit test test-vm run bench clean vmlinux-h
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -105,6 +105,13 @@ test: deps
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/run-demo
+
+# Figures for docs/performance.md: stress-ng with and without vfslock, in the VM.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)for k in 6.1 6.12; do for fs in /mnt/ext4 /mnt/tmp; do \
+		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 || exit 1; echo; \
+	done; done
 
 vmlinux-h:
 	$(Q)scripts/gen-vmlinux-h

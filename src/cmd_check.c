@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,6 +76,7 @@ struct check {
 	pid_t child;
 	int status;
 	uint64_t t_start, t_end;
+	double cpu_start, cpu_end;	/* vfslock's own CPU time around the workload */
 	uint64_t stats[VL_STAT_MAX];
 };
 
@@ -140,6 +142,17 @@ static int spawn(struct check *ck, int *go_fd)
 	return exec_err[0];
 }
 
+/* CPU time vfslock itself used: what the workload lost to the daemon. */
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void print_summary(struct check *ck, FILE *f)
 {
 	const struct vl_engine_stats *es = engine_stats(ck->eng);
@@ -165,6 +178,8 @@ static void print_summary(struct check *ck, FILE *f)
 			(ck->t_end - ck->t_start) / 1e9);
 	fprintf(f, "  events        %" PRIu64 " received, %" PRIu64 " lost, %" PRIu64 " malformed\n",
 		ck->pipe.st.records, ck->stats[VL_STAT_LOST], ck->pipe.st.bad);
+	fprintf(f, "  vfslock CPU   %.2f s while the workload ran, %.2f s in all\n",
+		ck->cpu_end - ck->cpu_start, self_cpu());
 	fprintf(f, "  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
 		" unverifiable, %" PRIu64 " internal helper calls\n", es->calls, es->checks,
 		es->unverifiable, es->internal_calls);
@@ -204,6 +219,9 @@ static json_object *summary_json(struct check *ck)
 		WIFEXITED(ck->status) ? WEXITSTATUS(ck->status) : 128 + WTERMSIG(ck->status)));
 	json_object_object_add(o, "workload_seconds",
 			       json_object_new_double((ck->t_end - ck->t_start) / 1e9));
+	json_object_object_add(o, "vfslock_cpu_seconds", json_object_new_double(self_cpu()));
+	json_object_object_add(o, "vfslock_cpu_seconds_during_workload",
+			       json_object_new_double(ck->cpu_end - ck->cpu_start));
 	json_object_object_add(ev, "received", json_object_new_int64(ck->pipe.st.records));
 	json_object_object_add(ev, "lost", json_object_new_int64(ck->stats[VL_STAT_LOST]));
 	json_object_object_add(ev, "malformed", json_object_new_int64(ck->pipe.st.bad));
@@ -331,6 +349,7 @@ static int run(struct check *ck)
 	       ck->live.nmethods, ck->live.nprims, ck->cmd[0]);
 
 	ck->t_start = now_ns();
+	ck->cpu_start = self_cpu();
 	if (write(go_fd, "g", 1) != 1) {
 		p_err("starting %s: %s", ck->cmd[0], strerror(errno));
 		return EXIT_TOOL;
@@ -362,6 +381,7 @@ static int run(struct check *ck)
 	}
 	ck->t_end = now_ns();
 	live_drain(&ck->live);
+	ck->cpu_end = self_cpu();
 	live_stats(&ck->live, ck->stats);
 	live_detach(&ck->live);
 

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Runs in the VM (bench/overhead): the stress-ng metadata mix on one
+# filesystem, without and with `vfslock check`, ROUNDS times. Prints one
+# line per stressor and round: "base|check ROUND STRESSOR OPS_PER_S".
+set -u
+FS=${BENCH_FS:-/mnt/ext4}
+SECS=${BENCH_SECONDS:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+MIX=${BENCH_MIX:-"--dir 1 --dentry 1 --rename 1 --link 1 --symlink 1 --chmod 1 --touch 1 --utime 1 --open 1"}
+FSTYPES=${BENCH_FSTYPES:-tmpfs,ext4}
+
+# bogo ops/s (real time) per stressor from stress-ng's brief metrics
+metrics() {
+	awk -v tag="$1" -v r="$2" '/metrc:/ && $5 ~ /^[0-9]+$/ { print tag, r, $4, $9 }'
+}
+
+base() {
+	stress-ng $MIX -t "$SECS" --temp-path "$FS" --metrics-brief 2>&1 | metrics base "$1"
+}
+
+check() {
+	vfslock check --fs "$FSTYPES" --json /tmp/bench-check.json -- \
+		stress-ng $MIX -t "$SECS" --temp-path "$FS" --metrics-brief 2>&1 | metrics check "$1"
+	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-check.json | head -1)
+	echo "lost $1 ${lost:-?}"
+}
+
+# ABBA: the order flips every round, so a drift of the machine over the run
+# (caches, the filesystem filling, the host) weighs on both sides alike.
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	if [ $((r % 2)) -eq 1 ]; then
+		base "$r"
+		check "$r"
+	else
+		check "$r"
+		base "$r"
+	fi
+	r=$((r + 1))
+done
