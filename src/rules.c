@@ -995,20 +995,20 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 		return rs;
 	}
 
-	if (want_version) {
+	if (want_version)
 		snprintf(series, sizeof(series), "%s", want_version);
-	} else {
+	else
 		kernel_series(series, sizeof(series));
-		/* Debian's linux-doc-X.Y ships the running kernel's own copy. */
-		snprintf(path_doc, sizeof(path_doc),
-			 "/usr/share/doc/linux-doc-%s/Documentation/filesystems/locking.rst.gz", series);
-		text = gz_slurp(path_doc, &len);
-		if (text) {
-			snprintf(src, sizeof(src), "linux-doc:%s", path_doc);
-			rs = from_text(path_doc, text, len, src, series, err, errlen);
-			free(text);
-			return rs;
-		}
+	/* Debian's linux-doc-X.Y ships that kernel's own copy. */
+	snprintf(path_doc, sizeof(path_doc),
+		 "%s/linux-doc-%s/Documentation/filesystems/locking.rst.gz",
+		 getenv("VFSLOCK_DOC_DIR") ? getenv("VFSLOCK_DOC_DIR") : "/usr/share/doc", series);
+	text = gz_slurp(path_doc, &len);
+	if (text) {
+		snprintf(src, sizeof(src), "linux-doc:%s", path_doc);
+		rs = from_text(path_doc, text, len, src, series, err, errlen);
+		free(text);
+		return rs;
 	}
 
 	/* the newest embedded copy not newer than the kernel, else the oldest */

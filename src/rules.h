@@ -125,9 +125,10 @@ struct vl_ruleset *rules_build(struct ld_doc *doc, const char *source, const cha
 void rules_free(struct vl_ruleset *rs);
 
 /*
- * The rules in force: @path when given, else the running kernel's own
- * document from a linux-doc package, else the embedded copy closest to the
- * running kernel's version (or @want_version when given). NULL with @err set.
+ * The rules in force: @path when given, else the kernel's own document from
+ * a linux-doc package (under $VFSLOCK_DOC_DIR, default /usr/share/doc), else
+ * the embedded copy closest to it. The kernel is the running one, or
+ * @want_version when given. NULL with @err set.
  */
 struct vl_ruleset *rules_load(const char *path, const char *want_version,
 			      char *err, size_t errlen);

@@ -230,6 +230,36 @@ static void test_versions_and_sources(void **state)
 	assert_non_null(strstr(err, "/nonexistent.rst"));
 }
 
+/* A kernel's own copy from its linux-doc package wins over the embedded ones. */
+static void test_linux_doc_copy(void **state)
+{
+	char dir[] = "/tmp/vl-doc-XXXXXX", cmd[8192], err[256];
+	struct vl_ruleset *rs;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/linux-doc-6.3/Documentation/filesystems && "
+		 "gzip -c %s > %s/linux-doc-6.3/Documentation/filesystems/locking.rst.gz",
+		 dir, doc_path("6.4"), dir);
+	assert_int_equal(system(cmd), 0);
+	setenv("VFSLOCK_DOC_DIR", dir, 1);
+	rs = rules_load(NULL, "6.3", err, sizeof(err));
+	assert_non_null(rs);
+	assert_non_null(strstr(rs->source, "linux-doc:"));
+	assert_non_null(strstr(rs->source, "linux-doc-6.3"));
+	assert_string_equal(rs->version, "6.3");
+	/* the gzipped text was read: 6.4's rename cell */
+	assert_non_null(strstr(rules_find(rs, "inode_operations.rename.i_rwsem")->text, "(all)"));
+	rules_free(rs);
+	/* no package for 6.12: the embedded copy */
+	rs = rules_load(NULL, "6.12", err, sizeof(err));
+	assert_string_equal(rs->source, "embedded:6.12");
+	rules_free(rs);
+	unsetenv("VFSLOCK_DOC_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static const struct vl_diff_item *item(const struct vl_diff *d, bool proto, const char *id)
 {
 	int i;
@@ -296,6 +326,7 @@ int main(void)
 		cmocka_unit_test(test_ids_unique_and_checked),
 		cmocka_unit_test(test_versions_and_sources),
 		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_linux_doc_copy),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
