@@ -59,7 +59,7 @@ $(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 # ---- BPF ------------------------------------------------------------------
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c include/vfslock_abi.h include/vmlinux.h $(wildcard bpf/*.h) | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h bpf/*.h) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(LLVM_STRIP) -g $@.tmp -o $@ && rm -f $@.tmp
@@ -69,7 +69,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 # ---- userspace --------------------------------------------------------------
-$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) include/vfslock_abi.h $(SKELS) | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/vfslock_*.h) $(SKELS) | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -16,6 +16,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "vfslock_abi.h"
+#include "vfslock_filter.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,9 +24,11 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool watch_all = false;	/* every task but our own */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
+const volatile bool send_all_calls = false;	/* recording: compliant calls too */
 
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
+#define RWSEM_READER_SHIFT	8
 #define RWSEM_OWNER_FLAGS_MASK	(7UL)
 
 struct {
@@ -58,7 +61,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u64);		/* struct super_block * */
-	__type(value, __u8);
+	__type(value, __u32);		/* its s_dev: records need not read it */
 } watched_sbs SEC(".maps");
 
 struct {
@@ -150,26 +153,29 @@ static __always_inline bool fstype_watched(struct super_block *sb)
 }
 
 /*
- * The inode embedding @sem, if @sem is the i_rwsem of an inode on a watched
- * superblock; NULL otherwise. Every rwsem of a watched task comes through
- * here (mmap_lock above all), so this must be cheap and must never accept a
- * stranger: i_sb must be a watched superblock (compared by value, see
- * watched_sbs) and i_mapping must point at the inode's own i_data, which
- * holds for every inode of a disk or memory filesystem.
+ * Whether @sem is the i_rwsem of an inode on a watched superblock; if so,
+ * the inode, with @dev its device. Every rwsem of a watched task comes
+ * through here (mmap_lock above all), so a stranger must be turned away
+ * after one eight-byte read: i_sb must be a watched superblock, compared by
+ * value (see watched_sbs); then i_mapping must point at the inode's own
+ * i_data, which holds for every inode of a disk or memory filesystem.
  */
-static __always_inline struct inode *rwsem_inode(void *sem)
+static __always_inline struct inode *rwsem_inode(void *sem, __u32 *dev)
 {
-	struct inode *inode;
+	struct inode *inode = sem - bpf_core_field_offset(struct inode, i_rwsem);
 	__u64 sb = 0;
 	void *mapping = NULL;
+	__u32 *d;
 
-	inode = (void *)sem - bpf_core_field_offset(struct inode, i_rwsem);
-	if (bpf_core_read(&sb, sizeof(sb), &inode->i_sb) || !sb ||
-	    !bpf_map_lookup_elem(&watched_sbs, &sb))
+	if (bpf_core_read(&sb, sizeof(sb), &inode->i_sb) || !sb)
+		return NULL;
+	d = bpf_map_lookup_elem(&watched_sbs, &sb);
+	if (!d)
 		return NULL;
 	if (bpf_core_read(&mapping, sizeof(mapping), &inode->i_mapping) ||
 	    mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
 		return NULL;
+	*dev = *d;
 	return inode;
 }
 
@@ -198,13 +204,13 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_ev_lock *e;
 	struct inode *inode;
+	__u32 dev;
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	inode = rwsem_inode(sem);
+	inode = rwsem_inode(sem, &dev);
 	if (!inode)
 		return 0;
-	stat_inc(VL_STAT_LOCK_SEEN);
 
 	if (prim != VL_PRIM_UP_READ_NON_OWNER && prim != VL_PRIM_DOWN_READ_NON_OWNER) {
 		if (op == VL_OP_DOWNGRADE || (mode == VL_MODE_SHARED && op == VL_OP_ACQUIRE))
@@ -223,7 +229,7 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 	e->lock = (__u64)sem;
 	e->inode = (__u64)inode;
 	e->ino = BPF_CORE_READ(inode, i_ino);
-	e->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	e->dev = dev;
 	e->cls = VL_LOCK_I_RWSEM;
 	e->op = op;
 	e->mode = mode;
@@ -234,13 +240,17 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 }
 
 /*
- * Acquisitions are seen at exit, when they have happened (and, for the
- * trylock and killable forms, when the return value says whether); releases
- * at entry, before another task can take the lock and race our record.
+ * The forms that cannot fail are recorded at entry: fentry costs less than
+ * half of fexit, and a task waiting in down_write() makes no method call
+ * that the early record could mislead (wait times come from the contention
+ * tracepoints, not from here). The trylock, killable and interruptible
+ * forms are seen at exit, where the return value says whether they got the
+ * lock. Releases are recorded at entry, before another task can take the
+ * lock and race our record.
  */
 #define RWSEM_ACQUIRED(fn, mode, prim)						\
-SEC("fexit/" #fn)								\
-int BPF_PROG(fn##_x, struct rw_semaphore *sem)					\
+SEC("fentry/" #fn)								\
+int BPF_PROG(fn##_e, struct rw_semaphore *sem)					\
 {										\
 	return on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);			\
 }
@@ -320,55 +330,67 @@ static __always_inline struct inode *arg_inode(__u8 kind, __u64 arg)
 	}
 }
 
-static __always_inline __u8 held_mode(struct inode *inode, __u64 task, __u32 tid,
-				      __u64 count, __u64 owner)
+static __always_inline __u8 held_mode(__u64 inode, __u64 task, __u32 tid, __u64 count,
+				      __u64 owner)
 {
 	struct rdhold_key key = { .tid = tid };
 
 	if ((count & RWSEM_WRITER_LOCKED) && (owner & ~RWSEM_OWNER_FLAGS_MASK) == task)
 		return VL_MODE_EXCL;
-	key.sem = (__u64)inode + bpf_core_field_offset(struct inode, i_rwsem);
+	/* without readers, this task cannot be one */
+	if (!(count >> RWSEM_READER_SHIFT))
+		return VL_MODE_NONE;
+	key.sem = inode + bpf_core_field_offset(struct inode, i_rwsem);
 	if (bpf_map_lookup_elem(&rd_holds, &key))
 		return VL_MODE_SHARED;
 	return VL_MODE_NONE;
 }
 
-/* Reads one object's identity and lock state into @o; false if none. */
-static __always_inline bool read_obj(struct vl_obj *o, __u8 kind, __u64 arg,
-				     __u64 task, __u32 tid)
+/*
+ * What the filter needs of one object: its inode, superblock (known, or
+ * recognised by type when mounted after discovery), and i_rwsem words.
+ * False when the argument names no inode.
+ */
+static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __u64 task,
+				      __u32 tid, bool *watched)
 {
 	struct inode *inode;
+	__u64 sb = 0;
+	__u32 *dev;
 
 	if (kind == VL_ARG_SCALAR || !arg)
 		return false;
 	inode = arg_inode(kind, arg);
-	if (!inode)
+	if (!inode || bpf_core_read(&sb, sizeof(sb), &inode->i_sb))
 		return false;
 	o->inode = (__u64)inode;
-	o->ino = BPF_CORE_READ(inode, i_ino);
-	o->dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	o->mode = BPF_CORE_READ(inode, i_mode);
 	o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
 	o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
-	o->held = held_mode(inode, task, tid, o->rwsem_count, o->rwsem_owner);
+	o->held = held_mode(o->inode, task, tid, o->rwsem_count, o->rwsem_owner);
+	dev = bpf_map_lookup_elem(&watched_sbs, &sb);
+	if (dev) {
+		o->dev = *dev;
+		*watched = true;
+	} else if (sb && fstype_watched((void *)sb)) {
+		struct super_block *s = (void *)sb;
+		__u32 d = BPF_CORE_READ(s, s_dev);
+
+		o->dev = d;
+		*watched = true;
+		bpf_map_update_elem(&watched_sbs, &sb, &d, BPF_ANY);
+	}
 	return true;
 }
 
-static __always_inline bool need_unmet(struct vl_ev_method *e, const struct vl_need *n)
+/* What a record needs besides: only read for calls that are sent. */
+static __always_inline void obj_identity(struct vl_obj *o)
 {
-	__u8 a = n->arg;
+	struct inode *inode = (void *)o->inode;
 
-	if (a >= VL_MAX_ARGS)
-		return false;
-	if (!e->obj[a].inode)
-		return false;
-	if (n->flag_mask) {
-		__u8 fa = n->flag_arg;
-
-		if (fa >= VL_MAX_ARGS || !(e->args[fa] & n->flag_mask))
-			return false;
-	}
-	return e->obj[a].held < n->mode;
+	if (!inode)
+		return;
+	o->ino = BPF_CORE_READ(inode, i_ino);
+	o->mode = BPF_CORE_READ(inode, i_mode);
 }
 
 /*
@@ -441,20 +463,10 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 	for (i = 0; i < VL_MAX_ARGS; i++) {
 		e->args[i] = i < nargs ? ctx[i] : 0;
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
-		if (i < nargs && read_obj(&e->obj[i], cfg->arg_kind[i], e->args[i],
-					  e->hdr.task, (__u32)pid_tgid)) {
-			/* Shared helpers (simple_lookup...) serve many filesystems. */
-			struct inode *inode = (void *)e->obj[i].inode;
-			__u64 sb = (__u64)BPF_CORE_READ(inode, i_sb);
-			__u8 one = 1;
-
-			if (!*watched_fs && fstype_watched((void *)sb)) {
-				*watched_fs = true;
-				/* a superblock mounted after we started: its locks count too */
-				if (!bpf_map_lookup_elem(&watched_sbs, &sb))
-					bpf_map_update_elem(&watched_sbs, &sb, &one, BPF_ANY);
-			}
-		}
+		/* shared helpers (simple_lookup...) serve unwatched filesystems too */
+		if (i < nargs)
+			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], e->hdr.task,
+				  (__u32)pid_tgid, watched_fs);
 	}
 	*cfgp = cfg;
 	return e;
@@ -496,9 +508,22 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
-		if (i < cfg->nneeds && need_unmet(e, &cfg->need[i]))
+		if (i < cfg->nneeds && vl_need_unmet(e, &cfg->need[i]))
 			e->flags |= VL_MF_SUSPECT;
 	}
+	/*
+	 * The needs over-approximate every rule bound to this method, so when
+	 * they are all met the engine cannot find a deviation either: such a
+	 * call is only counted, unless every call is wanted (recording).
+	 */
+	if (!(e->flags & VL_MF_SUSPECT) && !(cfg->flags & VL_CFG_STACK_ALWAYS) &&
+	    !send_all_calls) {
+		stat_inc(VL_STAT_CALLS_MET);
+		return 0;
+	}
+	#pragma unroll
+	for (i = 0; i < VL_MAX_ARGS; i++)
+		obj_identity(&e->obj[i]);
 
 	size = VL_METHOD_EV_SIZE_NOSTACK;
 	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS)) {
@@ -531,9 +556,14 @@ static __always_inline int method_exit(__u64 *ctx, const int nargs, __u64 ret)
 	struct vl_ev_method *e;
 	bool watched_fs;
 
+	int i;
+
 	e = method_begin(ctx, nargs, pid_tgid, true, &cfg, &watched_fs);
 	if (!e || !watched_fs)
 		return 0;
+	#pragma unroll
+	for (i = 0; i < VL_MAX_ARGS; i++)
+		obj_identity(&e->obj[i]);
 	e->ret = ret;
 	return method_submit(e, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
 }

@@ -187,7 +187,7 @@ enum vl_stat {
 	VL_STAT_STACK_FAIL,	/* bpf_get_stack() errors */
 	VL_STAT_NO_CFG,		/* method hit with no config: attach race */
 	VL_STAT_RDHOLD_FULL,	/* reader-hold map full: filter may over-report */
-	VL_STAT_LOCK_SEEN,	/* i_rwsem operations of watched tasks */
+	VL_STAT_CALLS_MET,	/* method calls the filter found compliant: not sent */
 	VL_STAT_MAX,
 };
 

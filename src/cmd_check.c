@@ -180,9 +180,11 @@ static void print_summary(struct check *ck, FILE *f)
 		ck->pipe.st.records, ck->stats[VL_STAT_LOST], ck->pipe.st.bad);
 	fprintf(f, "  vfslock CPU   %.2f s while the workload ran, %.2f s in all\n",
 		ck->cpu_end - ck->cpu_start, self_cpu());
-	fprintf(f, "  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
-		" unverifiable, %" PRIu64 " internal helper calls\n", es->calls, es->checks,
-		es->unverifiable, es->internal_calls);
+	fprintf(f, "  judged        %" PRIu64 " method calls: %" PRIu64 " compliant in the kernel's "
+		"filter, %" PRIu64 " in vfslock (%" PRIu64 " rule checks, %" PRIu64 " unverifiable, %"
+		PRIu64 " internal helper calls)\n", es->calls + ck->stats[VL_STAT_CALLS_MET],
+		ck->stats[VL_STAT_CALLS_MET], es->calls, es->checks, es->unverifiable,
+		es->internal_calls);
 	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
 		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
 	if (es->state_mismatch || es->no_stack)
@@ -230,7 +232,10 @@ static json_object *summary_json(struct check *ck)
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_ENTER]));
 	json_object_object_add(ev, "stacks", json_object_new_int64(ck->stats[VL_STAT_STACKS]));
 	json_object_object_add(o, "events", ev);
-	json_object_object_add(o, "method_calls", json_object_new_int64(es->calls));
+	json_object_object_add(o, "method_calls",
+			       json_object_new_int64(es->calls + ck->stats[VL_STAT_CALLS_MET]));
+	json_object_object_add(o, "method_calls_met_in_kernel",
+			       json_object_new_int64(ck->stats[VL_STAT_CALLS_MET]));
 	json_object_object_add(o, "rule_checks", json_object_new_int64(es->checks));
 	json_object_object_add(o, "unverifiable", json_object_new_int64(es->unverifiable));
 	json_object_object_add(o, "internal_calls", json_object_new_int64(es->internal_calls));

@@ -216,11 +216,13 @@ static void note_fstype(struct vl_discovery *out, const struct vl_disc_rec *r)
 {
 	int i;
 
-	for (i = 0; i < out->nsbs && out->sbs[i] != r->sb; i++)
+	for (i = 0; i < out->nsbs && out->sbs[i].sb != r->sb; i++)
 		;
 	if (i == out->nsbs) {
 		out->sbs = xrealloc(out->sbs, (out->nsbs + 1) * sizeof(*out->sbs));
-		out->sbs[out->nsbs++] = r->sb;
+		out->sbs[out->nsbs].sb = r->sb;
+		out->sbs[out->nsbs].dev = r->dev;
+		out->nsbs++;
 	}
 
 	for (i = 0; i < out->ntypes; i++)

@@ -37,7 +37,10 @@ struct vl_discovery {
 	int ntypes;
 	struct vl_fstype *types;
 	int nsbs;
-	uint64_t *sbs;		/* struct super_block * of every sampled mount */
+	struct vl_sb {
+		uint64_t sb;	/* struct super_block * of a sampled mount */
+		uint32_t dev;
+	} *sbs;
 	int nfailed;		/* mounts that could not be opened or read */
 };
 

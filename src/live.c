@@ -140,11 +140,11 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 				     sizeof(one), BPF_ANY);
 	}
 	for (i = 0; o->disc && i < o->disc->nsbs; i++) {
-		__u64 key = o->disc->sbs[i];
-		__u8 one = 1;
+		__u64 key = o->disc->sbs[i].sb;
+		__u32 dev = o->disc->sbs[i].dev;
 
-		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &one,
-				     sizeof(one), BPF_ANY);
+		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &dev,
+				     sizeof(dev), BPF_ANY);
 	}
 	for (i = 0; i < o->cat->nfns; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];

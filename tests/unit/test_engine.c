@@ -10,8 +10,10 @@
 
 #include "catalog.h"
 #include "engine.h"
+#include "vfslock_filter.h"
 #include "pipeline.h"
 #include "unit.h"
+#include "util.h"
 
 #define DIR1	0x1000
 #define DIR2	0x2000
@@ -448,6 +450,95 @@ static void test_malformed_records(void **state)
 	assert_int_equal(fx->p.st.bad, 2);
 }
 
+/*
+ * The kernel sends only calls its filter finds suspect, so the filter must
+ * never pass a call the engine would flag. Thousands of generated calls to
+ * each method, every mix of held modes, object types, flags and parents:
+ * when all the compiled needs are met, the engine must find nothing.
+ */
+static void test_filter_never_hides_a_deviation(void **state)
+{
+	struct fixture *fx = *state;
+	static const int fns[] = { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR };
+	static const uint64_t pool[] = { DIR1, DIR2, FILE1, FILE2, SUBDIR };
+	uint64_t rnd = 0x9e3779b97f4a7c15ull;
+	int k, n, i, suspects = 0, flagged = 0;
+
+#define NEXT() (rnd = rnd * 6364136223846793005ull + 1442695040888963407ull, rnd >> 33)
+	for (k = 0; k < (int)ARRAY_SIZE(fns); k++) {
+		const struct vl_fn *f = catalog_get(&fx->cat, fns[k]);
+		struct vl_method_cfg cfg;
+
+		engine_method_cfg(fx->eng, f, &cfg);
+		for (n = 0; n < 3000; n++) {
+			struct vl_ev_method e;
+			uint64_t args[6] = { 0 };
+			struct objspec o[6] = { { 0 } };
+			bool suspect = false;
+			int before = fx->seen.n;
+
+			memset(&e, 0, sizeof(e));
+			for (i = 0; i < f->nargs; i++) {
+				if (f->arg_kind[i] == VL_ARG_SCALAR) {
+					args[i] = NEXT() & 1 ? O_CREAT : 0;
+					args[i] |= NEXT() & 1 ? 2 /* RENAME_EXCHANGE */ : 0;
+					continue;
+				}
+				if (f->arg_kind[i] == VL_ARG_DENTRY && NEXT() % 3 == 0)
+					continue;	/* negative dentry */
+				o[i].inode = pool[NEXT() % ARRAY_SIZE(pool)];
+				o[i].mode = f->arg_kind[i] == VL_ARG_INODE || NEXT() & 1 ? S_IFDIR
+											   : S_IFREG;
+				o[i].held = NEXT() % 3;
+			}
+			/* one object, one state: the same inode twice is held alike */
+			for (i = 0; i < f->nargs; i++) {
+				int j;
+
+				for (j = 0; j < i; j++)
+					if (o[j].inode && o[j].inode == o[i].inode)
+						o[i] = o[j];
+			}
+			/* the rebuilt holds agree with the lock words */
+			for (i = 0; i < f->nargs; i++) {
+				int j;
+
+				for (j = 0; j < i && o[j].inode != o[i].inode; j++)
+					;
+				if (o[i].inode && o[i].held && j == i)
+					TAKE(fx, o[i].inode, o[i].held);
+			}
+			for (i = 0; i < f->nargs; i++) {
+				e.args[i] = args[i];
+				e.obj[i].inode = o[i].inode;
+				e.obj[i].held = o[i].held;
+			}
+			for (i = 0; i < cfg.nneeds; i++)
+				suspect |= vl_need_unmet(&e, &cfg.need[i]);
+			call(fx, TID, fns[k], args, o, suspect ? VL_MF_SUSPECT : 0);
+			suspects += suspect;
+			flagged += fx->seen.n > before;
+			if (!suspect && fx->seen.n > before)
+				fail_msg("%s: the filter passed a call the engine flags (%s)",
+					 f->name, fx->seen.ids[before]);
+			fx->seen.n = 0;
+			for (i = 0; i < f->nargs; i++) {
+				int j;
+
+				for (j = 0; j < i && o[j].inode != o[i].inode; j++)
+					;
+				if (o[i].inode && o[i].held && j == i)
+					DROP(fx, o[i].inode, o[i].held);
+			}
+		}
+	}
+#undef NEXT
+	/* the generator reaches both sides, or the test proves nothing */
+	assert_true(suspects > 1000);
+	assert_true(flagged > 500);
+	assert_true(flagged <= suspects);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

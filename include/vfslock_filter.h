@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The in-kernel filter's test of one compiled requirement, shared by the BPF
+ * programs and by the unit tests that prove it never hides a deviation the
+ * engine would find. Types from vfslock_abi.h only.
+ */
+#ifndef VFSLOCK_FILTER_H
+#define VFSLOCK_FILTER_H
+
+#include "vfslock_abi.h"
+
+#ifndef __VMLINUX_H__
+#include <stdbool.h>
+#endif
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* Whether need @n is unmet by the objects and arguments of @e. */
+static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const struct vl_need *n)
+{
+	__u8 a = n->arg;
+
+	if (a >= VL_MAX_ARGS)
+		return false;
+	if (!e->obj[a].inode)
+		return false;
+	if (n->flag_mask) {
+		__u8 fa = n->flag_arg;
+
+		if (fa >= VL_MAX_ARGS || !(e->args[fa] & n->flag_mask))
+			return false;
+	}
+	return e->obj[a].held < n->mode;
+}
+
+#endif
