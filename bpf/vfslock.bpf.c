@@ -25,6 +25,8 @@ const volatile bool watch_all = false;	/* every task but our own */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool send_all_calls = false;	/* recording: compliant calls too */
+/* 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are tracked */
+const volatile __u32 track_classes = 0;
 
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
@@ -153,30 +155,70 @@ static __always_inline bool fstype_watched(struct super_block *sb)
 }
 
 /*
- * Whether @sem is the i_rwsem of an inode on a watched superblock; if so,
- * the inode, with @dev its device. Every rwsem of a watched task comes
- * through here (mmap_lock above all), so a stranger must be turned away
- * after one eight-byte read: i_sb must be a watched superblock, compared by
- * value (see watched_sbs); then i_mapping must point at the inode's own
- * i_data, which holds for every inode of a disk or memory filesystem.
+ * Whether @inode, computed back from a lock inside it, is an inode on a
+ * watched superblock; if so, @dev is its device. Every rwsem of a watched
+ * task comes through here (mmap_lock above all), so a stranger must be
+ * turned away after one eight-byte read: i_sb must be a watched superblock,
+ * compared by value (see watched_sbs); then i_mapping must point at the
+ * inode's own i_data, which holds for every inode of a disk or memory
+ * filesystem.
  */
-static __always_inline struct inode *rwsem_inode(void *sem, __u32 *dev)
+static __always_inline bool inode_watched(struct inode *inode, __u32 *dev)
 {
-	struct inode *inode = sem - bpf_core_field_offset(struct inode, i_rwsem);
 	__u64 sb = 0;
 	void *mapping = NULL;
 	__u32 *d;
 
 	if (bpf_core_read(&sb, sizeof(sb), &inode->i_sb) || !sb)
-		return NULL;
+		return false;
 	d = bpf_map_lookup_elem(&watched_sbs, &sb);
 	if (!d)
-		return NULL;
+		return false;
 	if (bpf_core_read(&mapping, sizeof(mapping), &inode->i_mapping) ||
 	    mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
-		return NULL;
+		return false;
 	*dev = *d;
-	return inode;
+	return true;
+}
+
+static __always_inline __u32 invalidate_lock_offset(void)
+{
+	if (!bpf_core_field_exists(struct address_space, invalidate_lock))
+		return 0;
+	return bpf_core_field_offset(struct inode, i_data) +
+	       bpf_core_field_offset(struct address_space, invalidate_lock);
+}
+
+/*
+ * Which lock a rwsem is, among those rules name, and its object: the inode
+ * (i_rwsem, invalidate_lock) or the superblock (s_umount). VL_LOCK_NONE for
+ * any other rwsem. s_umount costs a lookup and no read, since watched
+ * superblocks are keys by value.
+ */
+static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
+{
+	__u32 off;
+
+	if (track_classes & (1U << VL_LOCK_S_UMOUNT)) {
+		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
+		__u32 *d = bpf_map_lookup_elem(&watched_sbs, &sb);
+
+		if (d) {
+			*obj = sb;
+			*dev = *d;
+			return VL_LOCK_S_UMOUNT;
+		}
+	}
+	*obj = (__u64)sem - bpf_core_field_offset(struct inode, i_rwsem);
+	if (inode_watched((void *)*obj, dev))
+		return VL_LOCK_I_RWSEM;
+	off = invalidate_lock_offset();
+	if ((track_classes & (1U << VL_LOCK_INVALIDATE)) && off) {
+		*obj = (__u64)sem - off;
+		if (inode_watched((void *)*obj, dev))
+			return VL_LOCK_INVALIDATE;
+	}
+	return VL_LOCK_NONE;
 }
 
 static __always_inline void rdhold_add(__u64 sem, __u32 tid, int delta)
@@ -203,13 +245,14 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_ev_lock *e;
-	struct inode *inode;
+	__u64 obj;
 	__u32 dev;
+	__u8 cls;
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	inode = rwsem_inode(sem, &dev);
-	if (!inode)
+	cls = rwsem_class(sem, &obj, &dev);
+	if (cls == VL_LOCK_NONE)
 		return 0;
 
 	if (prim != VL_PRIM_UP_READ_NON_OWNER && prim != VL_PRIM_DOWN_READ_NON_OWNER) {
@@ -227,10 +270,16 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 	}
 	fill_hdr(&e->hdr, VL_EV_LOCK, sizeof(*e), pid_tgid);
 	e->lock = (__u64)sem;
-	e->inode = (__u64)inode;
-	e->ino = BPF_CORE_READ(inode, i_ino);
+	e->inode = obj;
+	if (cls == VL_LOCK_S_UMOUNT) {
+		e->ino = 0;
+	} else {
+		struct inode *inode = (void *)obj;
+
+		e->ino = BPF_CORE_READ(inode, i_ino);
+	}
 	e->dev = dev;
-	e->cls = VL_LOCK_I_RWSEM;
+	e->cls = cls;
 	e->op = op;
 	e->mode = mode;
 	e->prim = prim;
@@ -314,42 +363,151 @@ RWSEM_RELEASE(up_read_non_owner, VL_OP_RELEASE, VL_MODE_SHARED, VL_PRIM_UP_READ_
 
 /* ---- methods ---------------------------------------------------------- */
 
-static __always_inline struct inode *arg_inode(__u8 kind, __u64 arg)
+/* The inode an argument names (NULL if none) and its superblock. */
+static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb)
 {
+	struct inode *inode = NULL;
+	struct address_space *mapping = NULL;
+
+	*sb = 0;
 	switch (kind) {
 	case VL_ARG_INODE:
-		return (struct inode *)arg;
+		inode = (struct inode *)arg;
+		break;
 	case VL_ARG_DENTRY:
-		return BPF_CORE_READ((struct dentry *)arg, d_inode);
+		inode = BPF_CORE_READ((struct dentry *)arg, d_inode);
+		if (!inode)
+			*sb = (__u64)BPF_CORE_READ((struct dentry *)arg, d_sb);
+		break;
 	case VL_ARG_FILE:
-		return BPF_CORE_READ((struct file *)arg, f_inode);
+		inode = BPF_CORE_READ((struct file *)arg, f_inode);
+		break;
 	case VL_ARG_PATH:
-		return BPF_CORE_READ((struct path *)arg, dentry, d_inode);
+		inode = BPF_CORE_READ((struct path *)arg, dentry, d_inode);
+		break;
+	case VL_ARG_SB:
+		*sb = arg;
+		return NULL;
+	case VL_ARG_MAPPING:
+		mapping = (struct address_space *)arg;
+		break;
+	case VL_ARG_FOLIO:	/* a folio overlays its head page */
+	case VL_ARG_PAGE:
+		mapping = BPF_CORE_READ((struct page *)arg, mapping);
+		/* low bits tag anonymous and movable pages: no file behind */
+		if ((__u64)mapping & 3)
+			mapping = NULL;
+		break;
+	case VL_ARG_RAC:
+		mapping = BPF_CORE_READ((struct readahead_control *)arg, mapping);
+		break;
 	default:
 		return NULL;
 	}
+	if (mapping)
+		inode = BPF_CORE_READ(mapping, host);
+	if (inode)
+		*sb = (__u64)BPF_CORE_READ(inode, i_sb);
+	return inode;
 }
 
-static __always_inline __u8 held_mode(__u64 inode, __u64 task, __u32 tid, __u64 count,
-				      __u64 owner)
+/* How @task holds the rwsem at @sem: the owner word, then its reader holds. */
+static __always_inline __u8 rwsem_mode(__u64 sem, __u64 task, __u32 tid, __u64 count,
+				       __u64 owner)
 {
-	struct rdhold_key key = { .tid = tid };
+	struct rdhold_key key = { .sem = sem, .tid = tid };
 
 	if ((count & RWSEM_WRITER_LOCKED) && (owner & ~RWSEM_OWNER_FLAGS_MASK) == task)
 		return VL_MODE_EXCL;
 	/* without readers, this task cannot be one */
 	if (!(count >> RWSEM_READER_SHIFT))
 		return VL_MODE_NONE;
-	key.sem = inode + bpf_core_field_offset(struct inode, i_rwsem);
 	if (bpf_map_lookup_elem(&rd_holds, &key))
 		return VL_MODE_SHARED;
 	return VL_MODE_NONE;
 }
 
+static __always_inline __u8 rwsem_mode_at(__u64 sem, __u64 task, __u32 tid)
+{
+	struct rw_semaphore *s = (void *)sem;
+	__u64 count = BPF_CORE_READ(s, count.counter);
+	__u64 owner = BPF_CORE_READ(s, owner.counter);
+
+	return rwsem_mode(sem, task, tid, count, owner);
+}
+
+/*
+ * A spinlock is held by someone when its first byte, the qspinlock's
+ * locked byte, is set; which CPU holds it is not recorded anywhere.
+ */
+static __always_inline __u8 spin_mode_at(__u64 lock)
+{
+	__u8 locked = 0;
+
+	bpf_probe_read_kernel(&locked, sizeof(locked), (void *)lock);
+	return locked ? VL_MODE_EXCL : VL_MODE_NONE;
+}
+
+/* PG_locked is bit 0 of the head page's flags, in every kernel we know. */
+static __always_inline __u8 folio_mode(__u8 kind, __u64 arg)
+{
+	struct page *page = (void *)arg;
+	__u64 head, flags;
+
+	if (kind == VL_ARG_PAGE) {
+		head = BPF_CORE_READ(page, compound_head);
+		if (head & 1)
+			page = (void *)(head - 1);
+	}
+	flags = BPF_CORE_READ(page, flags);
+	return (flags & 1) ? VL_MODE_EXCL : VL_MODE_NONE;
+}
+
+/*
+ * The state of the lock need @n names, on the object of argument @arg of
+ * kind @kind whose inode and superblock @o holds. i_rwsem needs read theirs
+ * through @o itself.
+ */
+static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64 arg,
+				       const struct vl_obj *o, __u64 task, __u32 tid)
+{
+	__u32 off;
+
+	if (!o->present)
+		return VL_HELD_NA;
+	switch (n->cls) {
+	case VL_LOCK_S_UMOUNT:
+		if (!o->sb)
+			return VL_HELD_NA;
+		return rwsem_mode_at(o->sb + bpf_core_field_offset(struct super_block, s_umount),
+				     task, tid);
+	case VL_LOCK_INVALIDATE:
+		off = invalidate_lock_offset();
+		if (!o->inode || !off)
+			return VL_HELD_NA;
+		return rwsem_mode_at(o->inode + off, task, tid);
+	case VL_LOCK_I_LOCK:
+		if (!o->inode)
+			return VL_HELD_NA;
+		return spin_mode_at(o->inode + bpf_core_field_offset(struct inode, i_lock));
+	case VL_LOCK_D_LOCK:
+		/* d_lock is d_lockref.lock, the lockref's first member */
+		if (kind != VL_ARG_DENTRY)
+			return VL_HELD_NA;
+		return spin_mode_at(arg + bpf_core_field_offset(struct dentry, d_lockref));
+	case VL_LOCK_FOLIO:
+		if (kind != VL_ARG_FOLIO && kind != VL_ARG_PAGE)
+			return VL_HELD_NA;
+		return folio_mode(kind, arg);
+	default:
+		return VL_HELD_NA;
+	}
+}
+
 /*
  * What the filter needs of one object: its inode, superblock (known, or
  * recognised by type when mounted after discovery), and i_rwsem words.
- * False when the argument names no inode.
+ * False when the argument names nothing.
  */
 static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __u64 task,
 				      __u32 tid, bool *watched)
@@ -360,18 +518,25 @@ static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __
 
 	if (kind == VL_ARG_SCALAR || !arg)
 		return false;
-	inode = arg_inode(kind, arg);
-	if (!inode || bpf_core_read(&sb, sizeof(sb), &inode->i_sb))
+	inode = arg_objects(kind, arg, &sb);
+	if (!inode && !sb)
 		return false;
-	o->inode = (__u64)inode;
-	o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
-	o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
-	o->held = held_mode(o->inode, task, tid, o->rwsem_count, o->rwsem_owner);
+	o->present = 1;
+	o->sb = sb;
+	if (inode) {
+		o->inode = (__u64)inode;
+		o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
+		o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
+		o->held = rwsem_mode(o->inode + bpf_core_field_offset(struct inode, i_rwsem),
+				     task, tid, o->rwsem_count, o->rwsem_owner);
+	}
+	if (!sb)
+		return true;
 	dev = bpf_map_lookup_elem(&watched_sbs, &sb);
 	if (dev) {
 		o->dev = *dev;
 		*watched = true;
-	} else if (sb && fstype_watched((void *)sb)) {
+	} else if (fstype_watched((void *)sb)) {
 		struct super_block *s = (void *)sb;
 		__u32 d = BPF_CORE_READ(s, s_dev);
 
@@ -461,7 +626,14 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 	*watched_fs = false;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++) {
-		e->args[i] = i < nargs ? ctx[i] : 0;
+		/*
+		 * Through the helper, not ctx[i]: older verifiers (6.1) refuse
+		 * a direct read of a pointer-to-pointer argument (write_begin's
+		 * pagep), the helper reads any argument as a u64.
+		 */
+		e->args[i] = 0;
+		if (i < nargs)
+			bpf_get_func_arg(ctx, i, &e->args[i]);
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
 		/* shared helpers (simple_lookup...) serve unwatched filesystems too */
 		if (i < nargs)
@@ -508,7 +680,16 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
-		if (i < cfg->nneeds && vl_need_unmet(e, &cfg->need[i]))
+		const struct vl_need *n = &cfg->need[i];
+		__u8 a = n->arg;
+
+		e->need_held[i] = VL_HELD_NA;
+		if (i >= cfg->nneeds)
+			continue;
+		if (n->cls != VL_LOCK_I_RWSEM && a < VL_MAX_ARGS)
+			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
+						     e->hdr.task, (__u32)pid_tgid);
+		if (vl_need_unmet(e, n, i))
 			e->flags |= VL_MF_SUSPECT;
 	}
 	/*

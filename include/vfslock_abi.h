@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define VL_ABI_VERSION		1
+#define VL_ABI_VERSION		2
 
 #define VL_MAX_ARGS		6	/* arguments a method event carries */
 #define VL_MAX_STACK		32	/* kernel frames kept for a suspect call */
@@ -42,10 +42,19 @@ struct vl_ev_hdr {
 	__u32 cpu;
 };
 
-/* Lock classes the programs tell apart. Only i_rwsem is traced so far. */
+/*
+ * Lock classes the programs tell apart. Lock records carry the first three
+ * (rwsems whose readers are attributed to tasks); the others are only read
+ * at method entry, as the class of a compiled need.
+ */
 enum vl_lock_class {
 	VL_LOCK_NONE		= 0,
-	VL_LOCK_I_RWSEM		= 1,
+	VL_LOCK_I_RWSEM		= 1,	/* inode->i_rwsem */
+	VL_LOCK_S_UMOUNT	= 2,	/* sb->s_umount */
+	VL_LOCK_INVALIDATE	= 3,	/* inode->i_mapping->invalidate_lock */
+	VL_LOCK_I_LOCK		= 4,	/* inode->i_lock: locked by someone */
+	VL_LOCK_D_LOCK		= 5,	/* dentry->d_lock: locked by someone */
+	VL_LOCK_FOLIO		= 6,	/* PG_locked of the folio or page */
 	VL_LOCK_CLASS_MAX,
 };
 
@@ -86,7 +95,7 @@ enum vl_prim {
 struct vl_ev_lock {
 	struct vl_ev_hdr hdr;
 	__u64 lock;		/* address of the lock word */
-	__u64 inode;		/* object that embeds it */
+	__u64 inode;		/* object that embeds it: inode, or superblock for s_umount */
 	__u64 ino;
 	__u32 dev;		/* sb->s_dev, kernel encoding (MAJOR << 20 | MINOR) */
 	__u8 cls;		/* enum vl_lock_class */
@@ -102,19 +111,28 @@ enum vl_arg_kind {
 	VL_ARG_DENTRY		= 2,	/* struct dentry *: its d_inode, if positive */
 	VL_ARG_FILE		= 3,	/* struct file *: its f_inode */
 	VL_ARG_PATH		= 4,	/* const struct path *: path->dentry->d_inode */
+	VL_ARG_SB		= 5,	/* struct super_block *: no inode */
+	VL_ARG_MAPPING		= 6,	/* struct address_space *: its host */
+	VL_ARG_FOLIO		= 7,	/* struct folio *: its mapping's host */
+	VL_ARG_PAGE		= 8,	/* struct page *: likewise */
+	VL_ARG_RAC		= 9,	/* struct readahead_control *: its mapping's host */
 };
 
 /* What the kernel read of one object's i_rwsem at method entry. */
 struct vl_obj {
-	__u64 inode;		/* 0: argument absent or dentry negative */
+	__u64 inode;		/* 0: argument absent, dentry negative, or no inode */
+	__u64 sb;		/* its superblock, or the argument itself */
 	__u64 ino;
 	__u64 rwsem_count;	/* raw i_rwsem.count */
 	__u64 rwsem_owner;	/* raw i_rwsem.owner */
 	__u32 dev;
 	__u16 mode;		/* i_mode: type bits tell directories apart */
 	__u8 held;		/* enum vl_mode held by this task, as the kernel filter sees it */
-	__u8 pad;
+	__u8 present;		/* the argument names an object (a superblock counts) */
 };
+
+/* need_held[] of a need whose object the call did not name */
+#define VL_HELD_NA		0xff
 
 enum vl_method_flags {
 	VL_MF_SUSPECT		= 1 << 0,	/* kernel filter found a requirement unmet */
@@ -132,6 +150,13 @@ struct vl_ev_method {
 	__u16 flags;		/* enum vl_method_flags */
 	__u16 nstack;
 	char comm[VL_COMM_LEN];
+	/*
+	 * For each compiled need of a class other than i_rwsem, the enum
+	 * vl_mode in which the kernel found the lock held (by this task for
+	 * rwsems and mutexes, by anyone for spinlocks and the folio lock), or
+	 * VL_HELD_NA.
+	 */
+	__u8 need_held[VL_MAX_NEEDS];
 	struct vl_obj obj[VL_MAX_ARGS];	/* obj[i] derived from args[i] */
 	__u64 stack[VL_MAX_STACK];	/* only in records with VL_MF_STACK */
 };
@@ -156,7 +181,7 @@ struct vl_need {
 	__u8 arg;		/* object index */
 	__u8 mode;		/* enum vl_mode required */
 	__u8 flag_arg;		/* with flag_mask: only when args[flag_arg] & flag_mask */
-	__u8 pad;
+	__u8 cls;		/* enum vl_lock_class of the lock read */
 	__u32 flag_mask;
 };
 

@@ -17,14 +17,13 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-/* Whether need @n is unmet by the objects and arguments of @e. */
-static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const struct vl_need *n)
+/* Whether need @n, the @idx-th of its method, is unmet by the call @e. */
+static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const struct vl_need *n,
+					  int idx)
 {
-	__u8 a = n->arg;
+	__u8 a = n->arg, held;
 
-	if (a >= VL_MAX_ARGS)
-		return false;
-	if (!e->obj[a].inode)
+	if (a >= VL_MAX_ARGS || idx < 0 || idx >= VL_MAX_NEEDS)
 		return false;
 	if (n->flag_mask) {
 		__u8 fa = n->flag_arg;
@@ -32,7 +31,16 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 		if (fa >= VL_MAX_ARGS || !(e->args[fa] & n->flag_mask))
 			return false;
 	}
-	return e->obj[a].held < n->mode;
+	if (n->cls == VL_LOCK_I_RWSEM) {
+		if (!e->obj[a].inode)
+			return false;
+		held = e->obj[a].held;
+	} else {
+		held = e->need_held[idx];
+		if (held == VL_HELD_NA)
+			return false;
+	}
+	return held < n->mode;
 }
 
 #endif

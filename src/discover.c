@@ -119,8 +119,10 @@ static void fdset_add(struct fdset *s, int fd)
 /*
  * Files that show a filesystem's operation tables: its root, an unnamed
  * O_TMPFILE regular file where the filesystem supports one (nothing is
- * created in the namespace), and the first entry of each other type found
- * near the root. O_PATH keeps device nodes and FIFOs from being opened.
+ * created in the namespace), and the first entry of each type found near
+ * the root: named dentries may carry dentry operations that the root and
+ * an unnamed file lack (simple_lookup() gives libfs ones to children only).
+ * O_PATH keeps device nodes and FIFOs from being opened.
  */
 static void sample_mount(const struct vl_mount *m, struct fdset *s)
 {
@@ -133,12 +135,9 @@ static void sample_mount(const struct vl_mount *m, struct fdset *s)
 	if (root < 0)
 		return;
 	fdset_add(s, root);
-	seen[DT_DIR] = true;
 	fd = open(m->mnt, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0) {
+	if (fd >= 0)
 		fdset_add(s, fd);
-		seen[DT_REG] = true;
-	}
 	fd = dup(root);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {

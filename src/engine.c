@@ -26,9 +26,11 @@ struct bound {
 
 struct binding {
 	bool done;
+	bool cfg_done;
 	int n;
 	struct bound *v;
 	int flag_arg[VL_RULE_MAX_REQS * 8];	/* unused slots stay -1 */
+	struct vl_method_cfg cfg;		/* what the kernel reads for it */
 };
 
 struct vl_engine {
@@ -70,28 +72,79 @@ const struct vl_engine_stats *engine_stats(const struct vl_engine *e)
 
 /* ---- what is checked ------------------------------------------------------ */
 
+/* The lock class the programs read for @p; VL_LOCK_NONE if none. */
+static uint8_t prop_class(enum vl_prop p)
+{
+	switch (p) {
+	case VL_PROP_I_RWSEM:		return VL_LOCK_I_RWSEM;
+	case VL_PROP_S_UMOUNT:		return VL_LOCK_S_UMOUNT;
+	case VL_PROP_INVALIDATE_LOCK:	return VL_LOCK_INVALIDATE;
+	case VL_PROP_I_LOCK:		return VL_LOCK_I_LOCK;
+	case VL_PROP_D_LOCK:		return VL_LOCK_D_LOCK;
+	case VL_PROP_FOLIO_LOCK:	return VL_LOCK_FOLIO;
+	default:			return VL_LOCK_NONE;
+	}
+}
+
+/* Operations structs whose implementations discovery finds (discover.c). */
+static bool section_traced(const char *ops)
+{
+	static const char *const traced[] = {
+		"inode_operations", "file_operations", "super_operations",
+		"dentry_operations", "address_space_operations",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(traced); i++)
+		if (!strcmp(ops, traced[i]))
+			return true;
+	return false;
+}
+
+static const char *const how_checked[VL_LOCK_CLASS_MAX] = {
+	[VL_LOCK_I_RWSEM] = "at method entry: the rwsem owner word for exclusive holds, the "
+			    "task's rebuilt holds (down_*/up_* traced) for shared ones",
+	[VL_LOCK_S_UMOUNT] = "at method entry: the s_umount owner word for exclusive holds, the "
+			     "task's reader holds (down_read/up_read traced) for shared ones",
+	[VL_LOCK_INVALIDATE] = "at method entry: the invalidate_lock owner word for exclusive "
+			       "holds, the task's reader holds (down_read/up_read traced) for "
+			       "shared ones",
+	[VL_LOCK_I_LOCK] = "at method entry: the spinlock word is locked (by this CPU or "
+			   "another: a spinlock does not record its holder)",
+	[VL_LOCK_D_LOCK] = "at method entry: the spinlock word is locked (by this CPU or "
+			   "another: a spinlock does not record its holder)",
+	[VL_LOCK_FOLIO] = "at method entry: PG_locked set on the folio",
+};
+
 bool engine_checks(const struct vl_rule *r, const char **note)
 {
+	uint8_t cls = prop_class(r->prop);
 	char ops[128];
 	int i;
 
 	*note = NULL;
 	rules_struct_of_section(r->section, ops, sizeof(ops));
-	if (r->prop != VL_PROP_I_RWSEM) {
-		*note = "only i_rwsem rules are checked so far";
+	for (i = 0; i < r->nreqs; i++) {
+		if (r->reqs[i].kind == VL_REQ_NONE) {
+			*note = "no requirement (\"no\" is not \"must not hold\")";
+			return false;
+		}
+	}
+	if (!r->nreqs)
+		return false;
+	if (cls == VL_LOCK_NONE) {
+		*note = "this lock or property is not read yet";
 		return false;
 	}
-	if (strcmp(ops, "inode_operations")) {
-		*note = "methods of this section are not traced yet";
+	if (!section_traced(ops)) {
+		*note = "implementations of this struct are not discovered yet";
 		return false;
 	}
 	for (i = 0; i < r->nreqs; i++) {
 		const struct vl_req *q = &r->reqs[i];
 
-		if (q->kind == VL_REQ_NONE) {
-			*note = "no requirement (\"no\" is not \"must not hold\")";
-			return false;
-		}
+		if (q->kind == VL_REQ_HELD_UNLOCKS && cls == VL_LOCK_FOLIO)
+			continue;
 		if (q->kind != VL_REQ_HELD) {
 			*note = "requirement kind not checked for this lock";
 			return false;
@@ -101,10 +154,11 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 			return false;
 		}
 	}
-	if (!r->nreqs)
-		return false;
-	*note = "at method entry: the rwsem owner word for exclusive holds, the task's "
-		"rebuilt holds (down_*/up_* traced) for shared ones";
+	*note = how_checked[cls];
+	for (i = 0; i < r->nreqs; i++)
+		if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS)
+			*note = "at method entry: PG_locked set on the folio (that the method "
+				"unlocks it, maybe after I/O, is not followed yet)";
 	return true;
 }
 
@@ -214,10 +268,21 @@ const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, 
 	int ninode = count_inode_args(fn), before = nth_inode_before(fn, arg) + 1;
 	const char *name = "inode";
 
-	if (is_inode_arg(fn, arg))
+	static const char *const by_kind[] = {
+		[VL_ARG_FILE] = "file", [VL_ARG_SB] = "superblock", [VL_ARG_MAPPING] = "mapping",
+		[VL_ARG_FOLIO] = "folio", [VL_ARG_PAGE] = "page", [VL_ARG_RAC] = "readahead",
+		[VL_ARG_PATH] = "path",
+	};
+	uint8_t kind = arg >= 0 && arg < VL_MAX_ARGS ? fn->arg_kind[arg] : VL_ARG_SCALAR;
+
+	if (kind < ARRAY_SIZE(by_kind) && by_kind[kind])
+		name = by_kind[kind];
+	else if (is_inode_arg(fn, arg) && strcmp(role->ops_struct, "inode_operations"))
+		name = "inode";
+	else if (is_inode_arg(fn, arg))
 		name = ninode > 1 ? (before == 0 ? "old dir" : "new dir") : "dir";
 	else if (is_child_arg(fn, arg) && ninode == 0)
-		name = "inode";
+		name = strcmp(role->ops_struct, "dentry_operations") ? "inode" : "dentry";
 	else if (is_child_arg(fn, arg) && before == 0)
 		name = "source";
 	else if (is_child_arg(fn, arg) && ninode > 1)
@@ -330,6 +395,64 @@ static unsigned int resolve(const struct vl_fn *fn, const struct vl_role *role,
 	return m & ((1u << VL_MAX_ARGS) - 1);
 }
 
+/* Whether an argument of @kind can name the object of a @cls lock. */
+static bool kind_fits(uint8_t cls, uint8_t kind)
+{
+	switch (cls) {
+	case VL_LOCK_S_UMOUNT:
+		return kind != VL_ARG_SCALAR;
+	case VL_LOCK_INVALIDATE:
+		return kind != VL_ARG_SCALAR && kind != VL_ARG_SB;
+	case VL_LOCK_I_LOCK:
+		return kind == VL_ARG_INODE || kind == VL_ARG_DENTRY || kind == VL_ARG_FILE ||
+		       kind == VL_ARG_PATH;
+	case VL_LOCK_D_LOCK:
+		return kind == VL_ARG_DENTRY;
+	case VL_LOCK_FOLIO:
+		return kind == VL_ARG_FOLIO || kind == VL_ARG_PAGE;
+	default:
+		return false;
+	}
+}
+
+static uint8_t preferred_kind(uint8_t cls)
+{
+	switch (cls) {
+	case VL_LOCK_S_UMOUNT:		return VL_ARG_SB;
+	case VL_LOCK_INVALIDATE:	return VL_ARG_MAPPING;
+	case VL_LOCK_I_LOCK:		return VL_ARG_INODE;
+	default:			return VL_ARG_SCALAR;
+	}
+}
+
+/*
+ * Arguments whose objects a rule on a lock other than i_rwsem names: every
+ * folio for folio rules ("yes (both)" of migrate_folio), otherwise the
+ * first argument of the kind the lock lives in (the superblock for
+ * s_umount), or failing that the first that leads to it.
+ */
+static unsigned int class_objects(const struct vl_fn *fn, uint8_t cls)
+{
+	uint8_t pref = preferred_kind(cls);
+	int i, first = -1;
+
+	if (cls == VL_LOCK_FOLIO) {
+		unsigned int m = 0;
+
+		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
+			if (kind_fits(cls, fn->arg_kind[i]))
+				m |= 1u << i;
+		return m;
+	}
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		if (pref != VL_ARG_SCALAR && fn->arg_kind[i] == pref)
+			return 1u << i;
+		if (first < 0 && kind_fits(cls, fn->arg_kind[i]))
+			first = i;
+	}
+	return first >= 0 ? 1u << first : 0;
+}
+
 static bool cond_holds(const struct binding *b, int slot, const struct vl_fn *fn,
 		       const struct vl_req *q, const struct vl_ev_method *ev, bool *known)
 {
@@ -406,6 +529,63 @@ static bool internal_call(const struct vl_engine *e, const struct vl_fn *fn,
 	return false;
 }
 
+static const struct vl_method_cfg *cfg_of(struct vl_engine *e, const struct vl_fn *fn);
+
+/* The need the kernel read for lock class @cls on argument @arg, or -1. */
+static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls)
+{
+	int n;
+
+	for (n = 0; n < cfg->nneeds; n++)
+		if (cfg->need[n].arg == arg && cfg->need[n].cls == cls)
+			return n;
+	return -1;
+}
+
+/*
+ * Locks other than i_rwsem are judged on what the kernel read at entry
+ * (need_held): their holders are not rebuilt in userspace.
+ */
+static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
+			    const struct vl_fn *fn, const struct vl_ev_method *ev,
+			    const struct vl_task *t, vl_deviation_fn cb, void *ctx)
+{
+	const struct vl_rule *rule = b->v[k].rule;
+	const struct vl_req *q = &rule->reqs[b->v[k].req];
+	const struct vl_method_cfg *cfg = cfg_of(e, fn);
+	uint8_t cls = prop_class(rule->prop);
+	enum vl_mode need = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
+	unsigned int objs = class_objects(fn, cls);
+	int i, n;
+
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		struct vl_deviation d;
+		uint8_t held;
+
+		if (!(objs & (1u << i)))
+			continue;
+		n = need_index(cfg, i, cls);
+		if (n < 0) {
+			e->st.unverifiable++;
+			continue;
+		}
+		held = ev->need_held[n];
+		if (held == VL_HELD_NA)
+			continue;
+		e->st.checks++;
+		if (held >= need)
+			continue;
+		e->st.deviations++;
+		if (!(ev->flags & VL_MF_STACK))
+			e->st.no_stack++;
+		d = (struct vl_deviation){
+			.rule = rule, .req = q, .fn = fn, .role = &fn->roles[b->v[k].role],
+			.ev = ev, .task = t, .arg = i, .held = held, .by_lock_word = true,
+		};
+		cb(ctx, &d);
+	}
+}
+
 void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx)
 {
@@ -436,11 +616,13 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		unsigned int objs;
 		bool known;
 
-		if (rule->prop != VL_PROP_I_RWSEM)
-			continue;
 		if (!cond_holds(b, k, fn, q, ev, &known)) {
 			if (!known)
 				e->st.unverifiable++;
+			continue;
+		}
+		if (rule->prop != VL_PROP_I_RWSEM) {
+			judge_by_kernel(e, b, k, fn, ev, t, cb, ctx);
 			continue;
 		}
 		objs = resolve(fn, role, q->target, ev);
@@ -475,7 +657,7 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 
 /* ---- kernel filter ------------------------------------------------------------------ */
 
-void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg)
+static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg)
 {
 	struct binding *b = binding_of(e, fn);
 	int k, i;
@@ -495,13 +677,16 @@ void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_me
 	for (k = 0; k < b->n; k++) {
 		const struct vl_req *q = &b->v[k].rule->reqs[b->v[k].req];
 		uint8_t mode = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
+		uint8_t cls = prop_class(b->v[k].rule->prop);
 		int flag_arg = q->cond == VL_COND_ARG_FLAG ? b->flag_arg[k] : -1;
 
 		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
 			bool candidate;
 			int n;
 
-			switch (q->target) {
+			if (cls != VL_LOCK_I_RWSEM)
+				candidate = class_objects(fn, cls) & (1u << i);
+			else switch (q->target) {
 			case VL_TGT_DEFAULT:
 				candidate = resolve(fn, &fn->roles[b->v[k].role], VL_TGT_DEFAULT,
 						    &(struct vl_ev_method){ 0 }) & (1u << i);
@@ -519,20 +704,56 @@ void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_me
 			for (n = 0; n < cfg->nneeds; n++) {
 				struct vl_need *nd = &cfg->need[n];
 
-				if (nd->arg == i && (flag_arg < 0 ? !nd->flag_mask :
-				    nd->flag_arg == flag_arg && nd->flag_mask == q->cond_flag)) {
+				if (nd->arg == i && nd->cls == cls &&
+				    (flag_arg < 0 ? !nd->flag_mask :
+				     nd->flag_arg == flag_arg && nd->flag_mask == q->cond_flag)) {
 					if (mode > nd->mode)
 						nd->mode = mode;
 					break;
 				}
 			}
-			if (n < cfg->nneeds || cfg->nneeds == VL_MAX_NEEDS)
+			if (n < cfg->nneeds)
 				continue;
+			if (cfg->nneeds == VL_MAX_NEEDS) {
+				/* no room to filter: let every call through */
+				cfg->flags |= VL_CFG_STACK_ALWAYS;
+				continue;
+			}
 			cfg->need[cfg->nneeds++] = (struct vl_need){
-				.arg = i, .mode = mode,
+				.arg = i, .mode = mode, .cls = cls,
 				.flag_arg = flag_arg >= 0 ? flag_arg : 0,
 				.flag_mask = flag_arg >= 0 ? q->cond_flag : 0,
 			};
 		}
 	}
+}
+
+static const struct vl_method_cfg *cfg_of(struct vl_engine *e, const struct vl_fn *fn)
+{
+	struct binding *b = binding_of(e, fn);
+
+	if (!b->cfg_done) {
+		build_cfg(e, fn, &b->cfg);
+		b->cfg_done = true;
+	}
+	return &b->cfg;
+}
+
+void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg)
+{
+	*cfg = *cfg_of(e, fn);
+}
+
+uint32_t engine_lock_classes(struct vl_engine *e)
+{
+	uint32_t m = 0;
+	int i, n;
+
+	for (i = 0; i < e->cat->nfns; i++) {
+		const struct vl_method_cfg *cfg = cfg_of(e, &e->cat->fns[i]);
+
+		for (n = 0; n < cfg->nneeds; n++)
+			m |= 1u << cfg->need[n].cls;
+	}
+	return m;
 }

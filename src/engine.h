@@ -56,6 +56,9 @@ bool engine_fn_checked(struct vl_engine *e, const struct vl_fn *fn);
 /* The in-kernel filter configuration for @fn (needs, arg kinds). */
 void engine_method_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg);
 
+/* 1 << enum vl_lock_class of every lock some traced method's needs read. */
+uint32_t engine_lock_classes(struct vl_engine *e);
+
 void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx);
 

@@ -137,8 +137,20 @@ static const struct btf_type *peel(const struct btf *btf, __u32 id, __u32 *out_i
 
 static uint8_t arg_kind(const struct btf *btf, __u32 type_id)
 {
+	/* pointers to these structs name objects whose locks rules mention */
+	static const struct {
+		const char *name;
+		uint8_t kind;
+	} by_struct[] = {
+		{ "inode", VL_ARG_INODE },	{ "dentry", VL_ARG_DENTRY },
+		{ "file", VL_ARG_FILE },	{ "path", VL_ARG_PATH },
+		{ "super_block", VL_ARG_SB },	{ "address_space", VL_ARG_MAPPING },
+		{ "folio", VL_ARG_FOLIO },	{ "page", VL_ARG_PAGE },
+		{ "readahead_control", VL_ARG_RAC },
+	};
 	const struct btf_type *t = peel(btf, type_id, NULL);
 	const char *name;
+	size_t i;
 
 	if (!t || !btf_is_ptr(t))
 		return VL_ARG_SCALAR;
@@ -146,14 +158,9 @@ static uint8_t arg_kind(const struct btf *btf, __u32 type_id)
 	if (!t || !btf_is_struct(t))
 		return VL_ARG_SCALAR;
 	name = btf__name_by_offset(btf, t->name_off);
-	if (!strcmp(name, "inode"))
-		return VL_ARG_INODE;
-	if (!strcmp(name, "dentry"))
-		return VL_ARG_DENTRY;
-	if (!strcmp(name, "file"))
-		return VL_ARG_FILE;
-	if (!strcmp(name, "path"))
-		return VL_ARG_PATH;
+	for (i = 0; i < ARRAY_SIZE(by_struct); i++)
+		if (!strcmp(name, by_struct[i].name))
+			return by_struct[i].kind;
 	return VL_ARG_SCALAR;
 }
 

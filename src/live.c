@@ -74,6 +74,8 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	lv->skel->rodata->watch_all = o->watch_all;
 	lv->skel->rodata->self_tgid = getpid();
 	lv->skel->rodata->wakeup_bytes = o->ring_bytes / 8;
+	/* readers of s_umount and invalidate_lock cost a lookup per rwsem call */
+	lv->skel->rodata->track_classes = engine_lock_classes(o->eng);
 	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
 
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
@@ -185,24 +187,55 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 	}
 	{
 		LIBBPF_OPTS(bpf_prog_load_opts, opts,
-			    .expected_attach_type = BPF_TRACE_FENTRY,
+			    .expected_attach_type = bpf_program__expected_attach_type(tmpl),
 			    .attach_btf_id = kf.btf_id,
 			    .attach_btf_obj_fd = kf.obj_fd);
 
 		snprintf(name, sizeof(name), "vl_%.12s", fn->name);
 		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
 				   bpf_program__insn_cnt(tmpl), &opts);
-	}
-	if (fd < 0) {
-		add_fail(lv, fn, "load refused", errno);
-		return -errno;
+		if (fd < 0) {
+			/* again with the verifier's log: its last line says why */
+			char *log = xcalloc(1, 1 << 16), *last, why[160];
+			int e = errno;
+
+			opts.log_buf = log;
+			opts.log_size = 1 << 16;
+			opts.log_level = 1;
+			bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
+				      bpf_program__insn_cnt(tmpl), &opts);
+			log[(1 << 16) - 1] = '\0';
+			if (verbose)
+				fprintf(stderr, "vfslock: verifier log for %s:\n%s\n", fn->name, log);
+			while (*log && log[strlen(log) - 1] == '\n')
+				log[strlen(log) - 1] = '\0';
+			/* the error is the last line before the verifier's statistics */
+			for (;;) {
+				last = strrchr(log, '\n');
+				last = last ? last + 1 : log;
+				if (last == log || (strncmp(last, "processed ", 10) &&
+						    strncmp(last, "verification time", 17)))
+					break;
+				last[-1] = '\0';
+			}
+			snprintf(why, sizeof(why), "load refused (%s%s%s)", strerror(e),
+				 *last ? ": " : "", last);
+			add_fail(lv, fn, why, 0);
+			free(log);
+			return -e;
+		}
 	}
 	link = bpf_raw_tracepoint_open(NULL, fd);
 	if (link < 0) {
 		int e = errno;
 
 		close(fd);
-		add_fail(lv, fn, "attach refused", e);
+		/* ENOTSUPP, kernel-internal: x86 trampolines took six arguments until 6.6 */
+		if (e == 524 && fn->nargs > VL_MAX_ARGS)
+			add_fail(lv, fn, "attach refused: this kernel's trampolines take at most "
+				 "six arguments", 0);
+		else
+			add_fail(lv, fn, "attach refused", e);
 		return -e;
 	}
 	lv->progs = xrealloc(lv->progs, (lv->nprogs + 1) * sizeof(int));
@@ -215,6 +248,7 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 
 int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
+	const struct bpf_program *tmpl;
 	int i, ret;
 
 	ret = vfslock_bpf__attach(lv->skel);
@@ -227,12 +261,21 @@ int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, siz
 
 		if (!engine_fn_checked(o->eng, fn))
 			continue;
-		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS) {
-			add_fail(lv, fn, fn->nargs < 0 ? "no BTF for it" :
-				 "too many arguments to trace", 0);
+		if (fn->nargs < 1) {
+			add_fail(lv, fn, "no BTF for it", 0);
 			continue;
 		}
-		clone_attach(lv, enter_template(lv->skel, fn->nargs), fn, o->kb);
+		/*
+		 * Past six arguments the six-argument template reads the first
+		 * six; kernels before 6.6 refuse such trampolines on x86.
+		 */
+		tmpl = enter_template(lv->skel, fn->nargs < VL_MAX_ARGS ? fn->nargs : VL_MAX_ARGS);
+		if (bpf_program__fd(tmpl) < 0) {
+			add_fail(lv, fn, "more than six arguments, and no six-argument method to "
+				 "load the template on", 0);
+			continue;
+		}
+		clone_attach(lv, tmpl, fn, o->kb);
 	}
 	return 0;
 }

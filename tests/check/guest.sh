@@ -16,20 +16,27 @@ echo $? > $S/stress.rc
 
 # Each fault once, in a tree made for it.
 mkdir /mnt/tmp/a /mnt/tmp/b
-touch /mnt/tmp/victim /mnt/tmp/a/x
-vfslock check --fs tmpfs --json $S/faults.json -- sh -c "
+touch /mnt/tmp/victim /mnt/tmp/a/x /mnt/tmp/kept
+echo data > /mnt/ext4/cached
+vfslock check --fs tmpfs,ext4 --json $S/faults.json -- sh -c "
 	echo lookup_unlocked /mnt/tmp > $P
 	echo unlink_victim_unlocked /mnt/tmp victim > $P
 	echo rename_one_parent /mnt/tmp/a x /mnt/tmp/b y > $P
 	echo setattr_unlocked /mnt/tmp/b/y > $P
 	echo mkdir_shared /mnt/tmp d > $P
+	echo sync_fs 0 /mnt/ext4 > $P
+	echo drop_inode 0 /mnt/tmp/kept > $P
+	echo d_delete 0 /mnt/tmp/kept > $P
+	echo partial 0 /mnt/ext4/cached > $P
 	test ! -e /mnt/tmp/victim && test -e /mnt/tmp/b/y && test -d /mnt/tmp/d" \
 	> $S/faults.out 2>&1
 echo $? > $S/faults.rc
 
-# The same module making the same kind of call the right way.
-vfslock check --fs tmpfs --json $S/control.json -- sh -c "
-	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c" \
+# The same module making the same kind of calls the right way.
+vfslock check --fs tmpfs,ext4 --json $S/control.json -- sh -c "
+	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c &&
+	echo sync_fs 1 /mnt/ext4 > $P && echo drop_inode 1 /mnt/tmp/kept > $P &&
+	echo d_delete 1 /mnt/tmp/kept > $P && echo partial 1 /mnt/ext4/cached > $P" \
 	> $S/control.out 2>&1
 echo $? > $S/control.rc
 exit 0

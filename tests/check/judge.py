@@ -57,7 +57,12 @@ if s:
     check(s["unmatched_releases"] == 0 and s["state_mismatch"] == 0,
           f"{tag} stress mix: rebuilt holds match the lock words")
     check(set(s["filesystems"]) == {"tmpfs", "ext4"}, f"{tag} stress mix: tmpfs and ext4 traced")
-    check(not s["not_traced"], f"{tag} stress mix: every checked method attached")
+    # x86 trampolines take more than six arguments from 6.6 on: before, the
+    # seven-argument methods (write_end) are refused, and said so
+    limit = "trampolines take at most six arguments"
+    old_kernel = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2]) < (6, 6)
+    missing = [n for n in s["not_traced"] if not (old_kernel and limit in n["why"])]
+    check(not missing, f"{tag} stress mix: every checked method attached ({missing})")
 
 # 2. The faults: exactly the expected deviations, with the module in the stack.
 expected = {
@@ -70,7 +75,14 @@ expected = {
     ("inode_operations.rename.i_rwsem", "new dir (arg 3)", "not held", "do_rename_one_parent"),
     ("inode_operations.setattr.i_rwsem", "inode (arg 1)", "not held", "do_setattr_unlocked"),
     ("inode_operations.mkdir.i_rwsem", "dir (arg 1)", "shared", "do_mkdir_shared"),
+    ("super_operations.sync_fs.s_umount", "superblock (arg 0)", "not held", "do_sync_fs"),
+    ("super_operations.drop_inode.i_lock", "inode (arg 0)", "not held", "do_drop_inode"),
+    ("dentry_operations.d_delete.d_lock", "dentry (arg 0)", "not held", "do_d_delete"),
+    ("address_space_operations.is_partially_uptodate.folio_lock", "folio (arg 0)", "not held",
+     "do_partial"),
 }
+# the filesystem each fault is made on
+on_ext4 = {"do_sync_fs", "do_partial"}
 f = load("faults")
 if f:
     check(rc("faults") == 1, f"{tag} faults: vfslock check exits 1 (got {rc('faults')})")
@@ -80,7 +92,9 @@ if f:
         caller = next((fr.split("+")[0] for fr in d["stack"][1:] if "[vl_badcall]" in fr), None)
         got.add((d["rule"], d["object"]["role"], d["held"], caller))
         check(d["stack_captured"], f"{tag} faults: {d['rule']} has a kernel stack")
-        check(d["object"]["fstype"] == "tmpfs", f"{tag} faults: {d['rule']} names the filesystem")
+        want = "ext4" if caller in on_ext4 else "tmpfs"
+        check(d["object"]["fstype"] == want,
+              f"{tag} faults: {d['rule']} names the filesystem ({d['object']['fstype']})")
         check(d["task"]["comm"] == "sh", f"{tag} faults: {d['rule']} names the task")
     for e in sorted(expected):
         check(e in got, f"{tag} faults: flagged {e[0]} on {e[1]} ({e[2]}) from {e[3]}")
@@ -92,8 +106,10 @@ if f:
 # 3. The same calls made properly: nothing flagged.
 c = load("control")
 if c:
+    check(c["workload_status"] == 0, f"{tag} control: the module made every call it was asked to")
     check(rc("control") == 0 and c["deviations"] == 0,
-          f"{tag} control: compliant calls give 0 deviations and exit 0")
+          f"{tag} control: compliant calls give 0 deviations and exit 0 "
+          f"(got {c['deviations']}, exit {rc('control')})")
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

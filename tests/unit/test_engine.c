@@ -38,6 +38,7 @@ struct fixture {
 	struct seen seen;
 	uint64_t ts;
 	struct ksyms *ks;
+	uint8_t need_held[VL_MAX_NEEDS];	/* what the kernel read, for call() */
 };
 
 static void on_dev(void *ctx, const struct vl_deviation *d)
@@ -62,22 +63,42 @@ static bool saw(const struct seen *s, const char *id, int arg)
 	return false;
 }
 
-static struct vl_fn *fake_fn(struct vl_catalog *c, uint64_t addr, const char *name,
-			     const char *method, const char *kinds)
+static uint8_t kind_of(char c)
+{
+	switch (c) {
+	case 'i': return VL_ARG_INODE;
+	case 'd': return VL_ARG_DENTRY;
+	case 'b': return VL_ARG_SB;
+	case 'm': return VL_ARG_MAPPING;
+	case 'f': return VL_ARG_FOLIO;
+	case 'F': return VL_ARG_FILE;
+	default:  return VL_ARG_SCALAR;
+	}
+}
+
+/* @kinds: a letter per argument, see kind_of(); 's' a scalar. */
+static struct vl_fn *fake_method(struct vl_catalog *c, uint64_t addr, const char *name,
+				 const char *ops, const char *method, const char *kinds)
 {
 	struct vl_fn *f = catalog_add(c, addr, name, "");
 	int i;
 
-	catalog_add_role(f, "inode_operations", method);
+	catalog_add_role(f, ops, method);
 	catalog_add_fstype(f, "testfs");
 	f->nargs = strlen(kinds);
 	for (i = 0; kinds[i]; i++)
-		f->arg_kind[i] = kinds[i] == 'i' ? VL_ARG_INODE : kinds[i] == 'd' ? VL_ARG_DENTRY
-										   : VL_ARG_SCALAR;
+		f->arg_kind[i] = kind_of(kinds[i]);
 	return f;
 }
 
-enum { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR, F_MKNOD };
+static struct vl_fn *fake_fn(struct vl_catalog *c, uint64_t addr, const char *name,
+			     const char *method, const char *kinds)
+{
+	return fake_method(c, addr, name, "inode_operations", method, kinds);
+}
+
+enum { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR, F_MKNOD,
+       F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO, F_WRITE_BEGIN, F_MIGRATE };
 
 static int setup(void **state)
 {
@@ -94,6 +115,19 @@ static int setup(void **state)
 	fake_fn(&fx->cat, 0xffffffff81003000, "t_atomic_open", "atomic_open", "idsss");
 	fake_fn(&fx->cat, 0xffffffff81004000, "t_mkdir", "mkdir", "sids");
 	fake_fn(&fx->cat, 0xffffffff81005000, "t_mknod", "mknod", "sidss");
+	fake_method(&fx->cat, 0xffffffff81010000, "t_sync_fs", "super_operations", "sync_fs",
+		    "bs");
+	fake_method(&fx->cat, 0xffffffff81011000, "t_drop_inode", "super_operations",
+		    "drop_inode", "i");
+	fake_method(&fx->cat, 0xffffffff81012000, "t_d_delete", "dentry_operations", "d_delete",
+		    "d");
+	fake_method(&fx->cat, 0xffffffff81013000, "t_read_folio", "address_space_operations",
+		    "read_folio", "Ff");
+	fake_method(&fx->cat, 0xffffffff81014000, "t_write_begin", "address_space_operations",
+		    "write_begin", "Fmssss");
+	fake_method(&fx->cat, 0xffffffff81015000, "t_migrate_folio", "address_space_operations",
+		    "migrate_folio", "mffs");
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
 
 	/* a kallsyms for the helper-call test: the callers are named */
 	fd = mkstemp(path);
@@ -177,6 +211,7 @@ static void call(struct fixture *fx, uint32_t tid, int fn, const uint64_t *args,
 	e.attach_id = fn;
 	e.flags = flags;
 	memcpy(e.comm, "test", 5);
+	memcpy(e.need_held, fx->need_held, sizeof(e.need_held));
 	for (i = 0; i < f->nargs; i++) {
 		e.args[i] = args ? args[i] : 0;
 		if (!objs[i].mode)
@@ -365,6 +400,89 @@ static void test_helper_calls_fold(void **state)
 	assert_int_equal(fx->seen.n, 2);
 }
 
+/* Sets what the kernel read for lock class @cls on argument @arg of @fn. */
+static void kernel_read(struct fixture *fx, int fn, int arg, uint8_t cls, uint8_t held)
+{
+	struct vl_method_cfg cfg;
+	int n;
+
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, fn), &cfg);
+	for (n = 0; n < cfg.nneeds; n++) {
+		if (cfg.need[n].arg == arg && cfg.need[n].cls == cls) {
+			fx->need_held[n] = held;
+			return;
+		}
+	}
+	fail_msg("no need of class %u on arg %d", cls, arg);
+}
+
+/*
+ * s_umount, i_lock, d_lock, invalidate_lock and the folio lock are judged
+ * on what the kernel read at entry: each rule flags its lock not held, and
+ * only that.
+ */
+static void test_locks_read_by_kernel(void **state)
+{
+	struct fixture *fx = *state;
+	struct objspec o[6] = { REG(FILE1, 0), REG(FILE1, 0), REG(FILE1, 0), NONE };
+
+	/* ->sync_fs: s_umount shared */
+	kernel_read(fx, F_SYNC_FS, 0, VL_LOCK_S_UMOUNT, VL_MODE_NONE);
+	call(fx, TID, F_SYNC_FS, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "super_operations.sync_fs.s_umount", 0));
+	assert_int_equal(fx->seen.held[0], VL_MODE_NONE);
+	fx->seen.n = 0;
+	kernel_read(fx, F_SYNC_FS, 0, VL_LOCK_S_UMOUNT, VL_MODE_SHARED);
+	call(fx, TID, F_SYNC_FS, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 0);
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* ->drop_inode: i_lock; ->d_delete: d_lock */
+	kernel_read(fx, F_DROP_INODE, 0, VL_LOCK_I_LOCK, VL_MODE_NONE);
+	call(fx, TID, F_DROP_INODE, NULL, o, 0);
+	assert_true(saw(&fx->seen, "super_operations.drop_inode.i_lock", 0));
+	fx->seen.n = 0;
+	kernel_read(fx, F_DROP_INODE, 0, VL_LOCK_I_LOCK, VL_MODE_EXCL);
+	call(fx, TID, F_DROP_INODE, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 0);
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+	kernel_read(fx, F_D_DELETE, 0, VL_LOCK_D_LOCK, VL_MODE_NONE);
+	call(fx, TID, F_D_DELETE, NULL, o, 0);
+	assert_true(saw(&fx->seen, "dentry_operations.d_delete.d_lock", 0));
+	fx->seen.n = 0;
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* ->read_folio: the folio locked, invalidate_lock shared; each alone */
+	kernel_read(fx, F_READ_FOLIO, 1, VL_LOCK_FOLIO, VL_MODE_NONE);
+	kernel_read(fx, F_READ_FOLIO, 0, VL_LOCK_INVALIDATE, VL_MODE_SHARED);
+	call(fx, TID, F_READ_FOLIO, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 2);	/* the cell and the prose sentence */
+	assert_true(saw(&fx->seen, "address_space_operations.read_folio.folio_lock", 1));
+	assert_true(saw(&fx->seen, "address_space_operations.read_folio.folio_lock.unlocks", 1));
+	fx->seen.n = 0;
+	kernel_read(fx, F_READ_FOLIO, 1, VL_LOCK_FOLIO, VL_MODE_EXCL);
+	kernel_read(fx, F_READ_FOLIO, 0, VL_LOCK_INVALIDATE, VL_MODE_NONE);
+	call(fx, TID, F_READ_FOLIO, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "address_space_operations.read_folio.invalidate_lock", 0));
+	fx->seen.n = 0;
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* ->migrate_folio: "yes (both)", the second folio unlocked */
+	kernel_read(fx, F_MIGRATE, 1, VL_LOCK_FOLIO, VL_MODE_EXCL);
+	kernel_read(fx, F_MIGRATE, 2, VL_LOCK_FOLIO, VL_MODE_NONE);
+	call(fx, TID, F_MIGRATE, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "address_space_operations.migrate_folio.folio_lock", 2));
+	fx->seen.n = 0;
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* an object the call did not name is not judged */
+	call(fx, TID, F_SYNC_FS, NULL, o, 0);
+	assert_int_equal(fx->seen.n, 0);
+}
+
 static void test_kernel_filter_config(void **state)
 {
 	struct fixture *fx = *state;
@@ -459,7 +577,9 @@ static void test_malformed_records(void **state)
 static void test_filter_never_hides_a_deviation(void **state)
 {
 	struct fixture *fx = *state;
-	static const int fns[] = { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR };
+	static const int fns[] = { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR,
+				   F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO,
+				   F_WRITE_BEGIN, F_MIGRATE };
 	static const uint64_t pool[] = { DIR1, DIR2, FILE1, FILE2, SUBDIR };
 	uint64_t rnd = 0x9e3779b97f4a7c15ull;
 	int k, n, i, suspects = 0, flagged = 0;
@@ -484,7 +604,7 @@ static void test_filter_never_hides_a_deviation(void **state)
 					args[i] |= NEXT() & 1 ? 2 /* RENAME_EXCHANGE */ : 0;
 					continue;
 				}
-				if (f->arg_kind[i] == VL_ARG_DENTRY && NEXT() % 3 == 0)
+				if (f->arg_kind[i] != VL_ARG_INODE && NEXT() % 3 == 0)
 					continue;	/* negative dentry */
 				o[i].inode = pool[NEXT() % ARRAY_SIZE(pool)];
 				o[i].mode = f->arg_kind[i] == VL_ARG_INODE || NEXT() & 1 ? S_IFDIR
@@ -513,8 +633,15 @@ static void test_filter_never_hides_a_deviation(void **state)
 				e.obj[i].inode = o[i].inode;
 				e.obj[i].held = o[i].held;
 			}
+			/* locks read by the kernel: any state, or no object */
+			for (i = 0; i < VL_MAX_NEEDS; i++) {
+				int v = NEXT() % 4;
+
+				fx->need_held[i] = v == 3 ? VL_HELD_NA : v;
+				e.need_held[i] = fx->need_held[i];
+			}
 			for (i = 0; i < cfg.nneeds; i++)
-				suspect |= vl_need_unmet(&e, &cfg.need[i]);
+				suspect |= vl_need_unmet(&e, &cfg.need[i], i);
 			call(fx, TID, fns[k], args, o, suspect ? VL_MF_SUSPECT : 0);
 			suspects += suspect;
 			flagged += fx->seen.n > before;
@@ -549,6 +676,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_word_for_unknown_tasks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_calls_fold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),

@@ -171,6 +171,11 @@ static void test_statements(void **state)
 static void test_ids_unique_and_checked(void **state)
 {
 	static const char *const versions[] = { "5.15", "6.1", "6.4", "6.12" };
+	static const char *const by_kernel_read[] = {
+		"super_operations.sync_fs.s_umount", "super_operations.put_super.s_umount",
+		"super_operations.drop_inode.i_lock", "dentry_operations.d_delete.d_lock",
+		"dentry_operations.d_prune.d_lock",
+	};
 	size_t v;
 	int i, j;
 
@@ -178,19 +183,39 @@ static void test_ids_unique_and_checked(void **state)
 		struct vl_ruleset *rs = must_rules(versions[v]);
 		int checked = 0;
 
+		int rwsem = 0, blocking = 0;
+
 		for (i = 0; i < rs->nrules; i++) {
+			const struct vl_rule *r = &rs->rules[i];
 			const char *why;
+			bool c;
 
 			for (j = i + 1; j < rs->nrules; j++)
-				if (!strcmp(rs->rules[i].id, rs->rules[j].id))
-					fail_msg("%s: duplicate id %s", versions[v], rs->rules[i].id);
-			checked += engine_checks(&rs->rules[i], &why);
+				if (!strcmp(r->id, rs->rules[j].id))
+					fail_msg("%s: duplicate id %s", versions[v], r->id);
+			c = engine_checks(r, &why);
+			checked += c;
+			rwsem += c && r->prop == VL_PROP_I_RWSEM;
+			blocking += c && r->prop == VL_PROP_MAY_BLOCK;
 			/* checked or not, a rule says how or why not */
 			assert_non_null(why);
 		}
-		/* the i_rwsem rules of the inode methods, table and prose; 6.4
-		 * predates the non-directory and subdirectory sentences */
-		assert_int_equal(checked, strcmp(versions[v], "6.4") ? 18 : 15);
+		/* i_rwsem of inode methods (table and prose), iterate_shared,
+		 * write_begin/write_end; 6.4 predates the non-directory and
+		 * subdirectory sentences, 6.12 dropped iterate (not _shared) */
+		assert_int_equal(rwsem, !strcmp(versions[v], "6.4") ? 19 :
+					!strcmp(versions[v], "6.12") ? 21 : 22);
+		assert_int_equal(blocking, 0);
+		assert_true(checked > rwsem + 20);
+		for (j = 0; j < (int)ARRAY_SIZE(by_kernel_read); j++) {
+			const struct vl_rule *r = rules_find(rs, by_kernel_read[j]);
+			const char *why;
+
+			if (!r)
+				fail_msg("%s: no rule %s", versions[v], by_kernel_read[j]);
+			if (!engine_checks(r, &why))
+				fail_msg("%s: %s not checked: %s", versions[v], r->id, why);
+		}
 		rules_free(rs);
 	}
 }

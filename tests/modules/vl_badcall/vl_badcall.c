@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vl_badcall: calls inode methods without the locks locking.rst requires,
+ * vl_badcall: calls VFS methods without the locks locking.rst requires,
  * on demand, so that tests can prove vfslock flags each case. Test-only.
  *
  *   echo 'lookup_unlocked /mnt/tmp' > /sys/module/vl_badcall/parameters/run
@@ -9,6 +9,10 @@
  *   echo 'setattr_unlocked /mnt/tmp/file' > ...
  *   echo 'mkdir_shared /mnt/tmp name' > ...
  *   echo 'lookup_locked /mnt/tmp' > ...       (the compliant control)
+ *   echo 'sync_fs 0|1 /mnt/ext4' > ...         s_umount held by another task / shared
+ *   echo 'drop_inode 0|1 /mnt/tmp/file' > ...  i_lock
+ *   echo 'd_delete 0|1 /mnt/tmp/file' > ...    d_lock
+ *   echo 'partial 0|1 /mnt/ext4/file' > ...    ->is_partially_uptodate, folio lock
  *
  * Each runs in the writing task, so `vfslock check -- sh -c 'echo ...'`
  * watches it. The calls are made the way the VFS makes them, minus the
@@ -16,11 +20,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/dcache.h>
+#include <linux/kthread.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
@@ -203,6 +210,153 @@ out_unlock:
 	return err;
 }
 
+struct umount_holder {
+	struct super_block *sb;
+	struct completion held;
+};
+
+/* Holds s_umount shared until kthread_stop(). */
+static int hold_s_umount(void *arg)
+{
+	struct umount_holder *h = arg;
+
+	down_read(&h->sb->s_umount);
+	complete(&h->held);
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	up_read(&h->sb->s_umount);
+	return 0;
+}
+
+/*
+ * ->sync_fs with s_umount held shared by this task (@lock), or by another
+ * task only: ext4 asserts rwsem_is_locked(), which a holder elsewhere
+ * satisfies, while locking.rst asks it of the caller.
+ */
+static noinline int do_sync_fs(const char *dir, bool lock)
+{
+	struct umount_holder h;
+	struct task_struct *t = NULL;
+	struct super_block *sb;
+	struct path p;
+	int err;
+
+	err = dir_path(dir, &p);
+	if (err)
+		return err;
+	sb = p.mnt->mnt_sb;
+	err = -EOPNOTSUPP;
+	if (!sb->s_op->sync_fs)
+		goto out_put_path;
+	if (lock) {
+		down_read(&sb->s_umount);
+	} else {
+		h.sb = sb;
+		init_completion(&h.held);
+		t = kthread_run(hold_s_umount, &h, "vl_badcall_umount");
+		if (IS_ERR(t)) {
+			err = PTR_ERR(t);
+			goto out_put_path;
+		}
+		wait_for_completion(&h.held);
+	}
+	err = sb->s_op->sync_fs(sb, 0);
+	if (lock) {
+		up_read(&sb->s_umount);
+	} else {
+		kthread_stop(t);
+	}
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
+/* ->drop_inode with or without inode->i_lock; its verdict is ignored. */
+static noinline int do_drop_inode(const char *file, bool lock)
+{
+	struct inode *inode;
+	struct path p;
+	int err;
+
+	err = kern_path(file, 0, &p);
+	if (err)
+		return err;
+	inode = d_inode(p.dentry);
+	err = -EOPNOTSUPP;
+	if (!inode->i_sb->s_op->drop_inode)
+		goto out_put_path;
+	if (lock)
+		spin_lock(&inode->i_lock);
+	inode->i_sb->s_op->drop_inode(inode);
+	if (lock)
+		spin_unlock(&inode->i_lock);
+	err = 0;
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
+/* ->d_delete with or without dentry->d_lock; its verdict is ignored. */
+static noinline int do_d_delete(const char *file, bool lock)
+{
+	struct dentry *d;
+	struct path p;
+	int err;
+
+	err = kern_path(file, 0, &p);
+	if (err)
+		return err;
+	d = p.dentry;
+	err = -EOPNOTSUPP;
+	if (!d->d_op || !d->d_op->d_delete)
+		goto out_put_path;
+	if (lock)
+		spin_lock(&d->d_lock);
+	d->d_op->d_delete(d);
+	if (lock)
+		spin_unlock(&d->d_lock);
+	err = 0;
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
+/* ->is_partially_uptodate on the file's first folio, locked or not. */
+static noinline int do_partial(const char *file, bool lock)
+{
+	struct address_space *mapping;
+	struct folio *folio;
+	struct path p;
+	int err;
+
+	err = kern_path(file, 0, &p);
+	if (err)
+		return err;
+	mapping = d_inode(p.dentry)->i_mapping;
+	err = -EOPNOTSUPP;
+	if (!mapping->a_ops->is_partially_uptodate)
+		goto out_put_path;
+	err = -ENOENT;
+	folio = filemap_get_folio(mapping, 0);
+	if (IS_ERR_OR_NULL(folio))
+		goto out_put_path;
+	if (lock)
+		folio_lock(folio);
+	mapping->a_ops->is_partially_uptodate(folio, 0, 1);
+	if (lock)
+		folio_unlock(folio);
+	folio_put(folio);
+	err = 0;
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
 static int run_set(const char *val, const struct kernel_param *kp)
 {
 	char *buf, *argv[6] = { NULL }, *s;
@@ -226,6 +380,14 @@ static int run_set(const char *val, const struct kernel_param *kp)
 		err = do_setattr_unlocked(argv[1]);
 	else if (argc == 3 && !strcmp(argv[0], "mkdir_shared"))
 		err = do_mkdir_shared(argv[1], argv[2]);
+	else if (argc == 3 && !strcmp(argv[0], "sync_fs"))
+		err = do_sync_fs(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "drop_inode"))
+		err = do_drop_inode(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "d_delete"))
+		err = do_d_delete(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "partial"))
+		err = do_partial(argv[2], !strcmp(argv[1], "1"));
 	else
 		pr_warn("unknown request '%s'\n", val);
 	kfree(buf);
