@@ -2,6 +2,8 @@
 /*
  * vfslock rules [--rules FILE] [--kernel X.Y]   the rules in force
  * vfslock rules dump FILE                       every non-empty table cell
+ * vfslock rules diff A B                        what differs between versions
+ * vfslock rules coverage [--rules F] [--kernel X.Y]  what is checked, and how
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,12 +23,15 @@ static int rules_help(int argc, char **argv)
 	fprintf(stderr,
 		"Usage: vfslock rules [--rules FILE] [--kernel X.Y]\n"
 		"       vfslock rules dump FILE\n"
-		"       vfslock rules diff A B\n\n"
+		"       vfslock rules diff A B\n"
+		"       vfslock rules coverage [--rules FILE] [--kernel X.Y]\n\n"
 		"  (no subcommand)  list the rules in force, with ids and whether they are checked\n"
 		"  dump FILE        print every non-empty table cell of FILE, in document order,\n"
 		"                   as section<TAB>op<TAB>column<TAB>value\n"
 		"  diff A B         the prototypes and rules that differ from A to B; A and B are\n"
 		"                   files or embedded versions (6.12); exit 0 same, 1 different\n"
+		"  coverage         each rule that constrains a lock, blocking, rcu-walk or a\n"
+		"                   folio: checked and how, or why not\n"
 		"  --rules FILE     use FILE instead of the running kernel's locking.rst\n"
 		"  --kernel X.Y     use the embedded copy for kernel X.Y\n");
 	return EXIT_TOOL;
@@ -121,7 +126,8 @@ static json_object *rule_to_json(const struct vl_rule *r)
 	return o;
 }
 
-static int do_list(int argc, char **argv)
+/* The rules named by --rules/--kernel in @argv; NULL after an error. */
+static struct vl_ruleset *rules_from_args(int argc, char **argv, int *status)
 {
 	static const struct option opts[] = {
 		{ "rules",	required_argument, NULL, 'r' },
@@ -132,7 +138,7 @@ static int do_list(int argc, char **argv)
 	const char *path = NULL, *kver = NULL;
 	struct vl_ruleset *rs;
 	char err[512];
-	int opt, i, nchecked = 0;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "r:k:h", opts, NULL)) >= 0) {
@@ -144,14 +150,100 @@ static int do_list(int argc, char **argv)
 			kver = optarg;
 			break;
 		default:
-			return rules_help(argc, argv);
+			*status = rules_help(argc, argv);
+			return NULL;
 		}
 	}
 	rs = rules_load(path, kver, err, sizeof(err));
 	if (!rs) {
 		p_err("%s", err);
-		return EXIT_TOOL;
+		*status = EXIT_TOOL;
 	}
+	return rs;
+}
+
+/*
+ * Whether @r constrains anything: a lock, blocking, rcu-walk or folio
+ * column that says more than "no" or "yes, may block".
+ */
+static bool rule_constrains(const struct vl_rule *r)
+{
+	int i;
+
+	if (r->prop == VL_PROP_OTHER || r->prop == VL_PROP_NOTE)
+		return false;
+	for (i = 0; i < r->nreqs; i++)
+		if (r->reqs[i].kind != VL_REQ_NONE && r->reqs[i].kind != VL_REQ_MAY_BLOCK &&
+		    r->reqs[i].kind != VL_REQ_MAY_RCU_WALK)
+			return true;
+	return false;
+}
+
+/* vfslock rules coverage: each constraining rule, checked or why not. */
+static int do_coverage(int argc, char **argv)
+{
+	json_object *o = NULL, *arr = NULL;
+	struct vl_ruleset *rs;
+	int i, status = EXIT_OK, n = 0, nchecked = 0;
+
+	rs = rules_from_args(argc, argv, &status);
+	if (!rs)
+		return status;
+	if (json_output) {
+		o = json_object_new_object();
+		arr = json_object_new_array();
+		json_object_object_add(o, "source", json_object_new_string(rs->source));
+		json_object_object_add(o, "version", json_object_new_string(rs->version));
+	} else {
+		printf("rules from %s\n", rs->source);
+	}
+	for (i = 0; i < rs->nrules; i++) {
+		const struct vl_rule *r = &rs->rules[i];
+		const char *note = NULL;
+		bool ck;
+
+		if (!rule_constrains(r))
+			continue;
+		ck = engine_checks(r, &note);
+		n++;
+		nchecked += ck;
+		if (arr) {
+			json_object *j = json_object_new_object();
+
+			json_object_object_add(j, "id", json_object_new_string(r->id));
+			json_object_object_add(j, "line", json_object_new_int(r->line));
+			json_object_object_add(j, "text", json_object_new_string(r->text));
+			json_object_object_add(j, "checked", json_object_new_boolean(ck));
+			json_object_object_add(j, ck ? "how" : "why",
+					       json_object_new_string(note ? note : ""));
+			json_object_array_add(arr, j);
+			continue;
+		}
+		printf("%-58s %-11s line %-4d %s\n    %s\n", r->id, ck ? "checked" : "NOT CHECKED",
+		       r->line, r->text, note ? note : "");
+	}
+	if (o) {
+		json_object_object_add(o, "rules", arr);
+		json_object_object_add(o, "constraining", json_object_new_int(n));
+		json_object_object_add(o, "checked", json_object_new_int(nchecked));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else {
+		printf("%d of %d rules that constrain a lock, blocking, rcu-walk or a folio are "
+		       "checked\n", nchecked, n);
+	}
+	rules_free(rs);
+	return EXIT_OK;
+}
+
+static int do_list(int argc, char **argv)
+{
+	struct vl_ruleset *rs;
+	int i, nchecked = 0, status = EXIT_OK;
+
+	rs = rules_from_args(argc, argv, &status);
+	if (!rs)
+		return status;
 	if (json_output) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
@@ -255,6 +347,7 @@ int do_rules(int argc, char **argv)
 	static const struct cmd sub[] = {
 		{ "dump", do_dump, NULL },
 		{ "diff", do_diff, NULL },
+		{ "coverage", do_coverage, NULL },
 		{ NULL, NULL, NULL },
 	};
 

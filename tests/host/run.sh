@@ -69,4 +69,19 @@ rc=$?
 t_check "rules diff of an unknown version exits 2 and lists the embedded ones" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'embedded: 5.15 6.1 6.4 6.12' '$tmp/err'"
 
+"$V" -j rules coverage --kernel 6.12 > "$tmp/cov.json"
+t_check "rules coverage -j: counts agree with the list, locks read by the kernel checked" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {x["id"]: x for x in d["rules"]}
+assert d["checked"] == sum(x["checked"] for x in d["rules"]) and d["checked"] > 40
+assert d["constraining"] == len(d["rules"])
+for i in ("super_operations.sync_fs.s_umount", "dentry_operations.d_delete.d_lock",
+          "address_space_operations.read_folio.folio_lock", "inode_operations.rename.i_rwsem"):
+    assert r[i]["checked"] and r[i]["how"], i
+# "no" constrains nothing, so it is not listed; an unchecked rule says why
+assert "dentry_operations.d_revalidate.rename_lock" not in r
+assert not r["dentry_operations.d_compare.may_block"]["checked"]
+assert r["dentry_operations.d_compare.may_block"]["why"]' "$tmp/cov.json"
+
 t_summary
