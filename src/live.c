@@ -174,6 +174,44 @@ int live_watch_task(struct vl_live *lv, uint32_t tid)
 				    sizeof(one), BPF_ANY);
 }
 
+/*
+ * Records why the kernel refused to load @tmpl for @fn: the load is made
+ * again with the verifier's log, whose last line before its statistics
+ * names the reason.
+ */
+static void add_refusal(struct vl_live *lv, const struct vl_fn *fn,
+			const struct bpf_program *tmpl, const char *name,
+			struct bpf_prog_load_opts *opts, int err)
+{
+	const size_t size = 1 << 16;
+	char *log = xcalloc(1, size), *last, why[160];
+
+	opts->log_buf = log;
+	opts->log_size = size;
+	opts->log_level = 1;
+	bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
+		      bpf_program__insn_cnt(tmpl), opts);
+	log[size - 1] = '\0';
+	if (verbose)
+		fprintf(stderr, "vfslock: verifier log for %s:\n%s\n", fn->name, log);
+	for (;;) {
+		size_t n = strlen(log);
+
+		while (n && log[n - 1] == '\n')
+			log[--n] = '\0';
+		last = strrchr(log, '\n');
+		last = last ? last + 1 : log;
+		if (last == log || (strncmp(last, "processed ", 10) &&
+				    strncmp(last, "verification time", 17)))
+			break;
+		last[-1] = '\0';
+	}
+	snprintf(why, sizeof(why), "load refused (%s%s%s)", strerror(err), *last ? ": " : "",
+		 last);
+	add_fail(lv, fn, why, 0);
+	free(log);
+}
+
 static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 			const struct vl_fn *fn, struct kbtf *kb)
 {
@@ -195,33 +233,9 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
 				   bpf_program__insn_cnt(tmpl), &opts);
 		if (fd < 0) {
-			/* again with the verifier's log: its last line says why */
-			char *log = xcalloc(1, 1 << 16), *last, why[160];
 			int e = errno;
 
-			opts.log_buf = log;
-			opts.log_size = 1 << 16;
-			opts.log_level = 1;
-			bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
-				      bpf_program__insn_cnt(tmpl), &opts);
-			log[(1 << 16) - 1] = '\0';
-			if (verbose)
-				fprintf(stderr, "vfslock: verifier log for %s:\n%s\n", fn->name, log);
-			while (*log && log[strlen(log) - 1] == '\n')
-				log[strlen(log) - 1] = '\0';
-			/* the error is the last line before the verifier's statistics */
-			for (;;) {
-				last = strrchr(log, '\n');
-				last = last ? last + 1 : log;
-				if (last == log || (strncmp(last, "processed ", 10) &&
-						    strncmp(last, "verification time", 17)))
-					break;
-				last[-1] = '\0';
-			}
-			snprintf(why, sizeof(why), "load refused (%s%s%s)", strerror(e),
-				 *last ? ": " : "", last);
-			add_fail(lv, fn, why, 0);
-			free(log);
+			add_refusal(lv, fn, tmpl, name, &opts, e);
 			return -e;
 		}
 	}
