@@ -194,3 +194,14 @@ const struct vl_lockstate_stats *lockstate_stats(const struct vl_lockstate *ls)
 {
 	return &ls->st;
 }
+
+const char *lock_class_name(uint8_t cls)
+{
+	static const char *const n[VL_LOCK_CLASS_MAX] = {
+		[VL_LOCK_I_RWSEM] = "i_rwsem", [VL_LOCK_S_UMOUNT] = "s_umount",
+		[VL_LOCK_INVALIDATE] = "invalidate_lock", [VL_LOCK_I_LOCK] = "i_lock",
+		[VL_LOCK_D_LOCK] = "d_lock", [VL_LOCK_FOLIO] = "folio_lock",
+	};
+
+	return cls < VL_LOCK_CLASS_MAX && n[cls] ? n[cls] : "?";
+}

@@ -65,4 +65,7 @@ int lockstate_holders(struct vl_lockstate *ls, uint8_t cls, uint64_t obj,
 
 const struct vl_lockstate_stats *lockstate_stats(const struct vl_lockstate *ls);
 
+/* "i_rwsem", "s_umount", ...: the names rules use for the lock (prop_key()). */
+const char *lock_class_name(uint8_t cls);
+
 #endif

@@ -194,13 +194,33 @@ static const char *itype(uint16_t mode)
 	}
 }
 
+/*
+ * "i_rwsem exclusive on parents", "folio_lock held, unlocked by the method":
+ * the rule's own lock. The target is named only when the rule names one; the
+ * object line says which argument it was.
+ */
 static void required_text(const struct group *g, char *buf, size_t len)
 {
 	const struct vl_req *q = g->req;
 
-	snprintf(buf, len, "i_rwsem %s%s on %s%s%s", q->mode == VL_RMODE_EXCL ? "exclusive" :
-		 "shared", q->mode == VL_RMODE_EXCL ? "" : " (or exclusive)", target_name(q->target),
+	snprintf(buf, len, "%s %s%s%s%s%s%s%s", prop_key(g->rule->prop), req_mode_name(q->mode),
+		 q->mode == VL_RMODE_SHARED ? " (or exclusive)" : "",
+		 q->kind == VL_REQ_HELD_UNLOCKS ? ", unlocked by the method" : "",
+		 q->target != VL_TGT_DEFAULT ? " on " : "",
+		 q->target != VL_TGT_DEFAULT ? target_name(q->target) : "",
 		 q->cond ? ", when " : "", q->cond ? cond_name(q->cond) : "");
+}
+
+/* "s_umount shared of dev 0:25", "i_rwsem exclusive of ino 2 dev 0:25" */
+static const char *hold_text(const struct vl_hold *h, char *buf, size_t len)
+{
+	if (h->cls == VL_LOCK_S_UMOUNT)
+		snprintf(buf, len, "%s %s of dev %u:%u", lock_class_name(h->cls),
+			 mode_name(h->mode), h->dev >> 20, h->dev & 0xfffff);
+	else
+		snprintf(buf, len, "%s %s of ino %" PRIu64 " dev %u:%u", lock_class_name(h->cls),
+			 mode_name(h->mode), h->ino, h->dev >> 20, h->dev & 0xfffff);
+	return buf;
 }
 
 void report_print(const struct vl_report *r, FILE *f)
@@ -231,9 +251,8 @@ void report_print(const struct vl_report *r, FILE *f)
 		if (!g->nholds)
 			fprintf(f, "no traced lock\n");
 		for (k = 0; k < g->nholds; k++)
-			fprintf(f, "%si_rwsem %s of ino %" PRIu64 " dev %u:%u\n", k ? "            " : "",
-				mode_name(g->holds[k].mode), g->holds[k].ino, g->holds[k].dev >> 20,
-				g->holds[k].dev & 0xfffff);
+			fprintf(f, "%s%s\n", k ? "            " : "",
+				hold_text(&g->holds[k], buf, sizeof(buf)));
 		fprintf(f, "  count     %" PRIu64 "\n", g->count);
 		fprintf(f, "  stack%s\n", g->stack_missing ? "     (not captured: the kernel filter "
 			"judged this call compliant)" : "");
@@ -287,7 +306,8 @@ json_object *report_json(const struct vl_report *r)
 		for (k = 0; k < g->nholds; k++) {
 			json_object *h = json_object_new_object();
 
-			json_object_object_add(h, "lock", json_object_new_string("i_rwsem"));
+			json_object_object_add(h, "lock", json_object_new_string(
+				lock_class_name(g->holds[k].cls)));
 			json_object_object_add(h, "mode", json_object_new_string(mode_name(g->holds[k].mode)));
 			json_object_object_add(h, "ino", json_object_new_int64((int64_t)g->holds[k].ino));
 			snprintf(buf, sizeof(buf), "%u:%u", g->holds[k].dev >> 20,
