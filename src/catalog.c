@@ -52,16 +52,24 @@ void catalog_add_role(struct vl_fn *f, const char *ops_struct, const char *metho
 	f->nroles++;
 }
 
-void catalog_add_fstype(struct vl_fn *f, const char *fstype)
+bool catalog_has_fstype(const struct vl_fn *f, const char *fstype)
 {
 	size_t n = strlen(fstype);
 	const char *p;
-	char *s;
 
 	for (p = f->fstypes; (p = strstr(p, fstype)); p += n)
 		if ((p == f->fstypes || p[-1] == ',') && (p[n] == ',' || !p[n]))
-			return;
-	s = xmalloc(strlen(f->fstypes) + n + 2);
+			return true;
+	return false;
+}
+
+void catalog_add_fstype(struct vl_fn *f, const char *fstype)
+{
+	char *s;
+
+	if (catalog_has_fstype(f, fstype))
+		return;
+	s = xmalloc(strlen(f->fstypes) + strlen(fstype) + 2);
 	sprintf(s, "%s%s%s", f->fstypes, *f->fstypes ? "," : "", fstype);
 	free(f->fstypes);
 	f->fstypes = s;

@@ -44,6 +44,8 @@ struct vl_fn *catalog_by_addr(struct vl_catalog *c, uint64_t addr);
 const struct vl_fn *catalog_get(const struct vl_catalog *c, uint32_t id);
 void catalog_add_role(struct vl_fn *f, const char *ops_struct, const char *method);
 void catalog_add_fstype(struct vl_fn *f, const char *fstype);
+/* Whether @fstype is one of those installing @f. */
+bool catalog_has_fstype(const struct vl_fn *f, const char *fstype);
 void catalog_free(struct vl_catalog *c);
 
 #endif

@@ -110,12 +110,19 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr)
 	return best >= 0 ? &ks->syms[best] : NULL;
 }
 
-const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+const struct ksym *ksyms__name(const struct ksyms *ks, uint64_t addr)
 {
 	const struct ksym *s = ksyms__find(ks, addr);
 
 	/* past the end of any plausible function: code kallsyms does not name */
-	if (!s || addr - s->addr > KSYM_MAX_SPAN)
+	return s && addr - s->addr <= KSYM_MAX_SPAN ? s : NULL;
+}
+
+const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
+{
+	const struct ksym *s = ksyms__name(ks, addr);
+
+	if (!s)
 		snprintf(buf, len, "0x%" PRIx64, addr);
 	else if (*s->module)
 		snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", s->name, addr - s->addr, s->module);

@@ -21,6 +21,12 @@ void ksyms__free(struct ksyms *ks);
 /* The symbol containing @addr, or NULL. */
 const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
 
+/*
+ * The symbol naming @addr: as ksyms__find(), but NULL past the end of any
+ * plausible function, where the nearest symbol below is not its name.
+ */
+const struct ksym *ksyms__name(const struct ksyms *ks, uint64_t addr);
+
 /* "name+0x1f [module]" into @buf. */
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
