@@ -157,6 +157,7 @@ static void print_summary(struct check *ck, FILE *f)
 {
 	const struct vl_engine_stats *es = engine_stats(ck->eng);
 	const struct vl_lockstate_stats *ls = lockstate_stats(ck->pipe.ls);
+	struct vl_report_counts rc;
 	int i;
 
 	fprintf(f, "vfslock check: rules from %s\n", ck->rs->source);
@@ -190,8 +191,14 @@ static void print_summary(struct check *ck, FILE *f)
 	if (es->state_mismatch || es->no_stack)
 		fprintf(f, "  consistency   %" PRIu64 " lock-word mismatches, %" PRIu64
 			" deviations without stack\n", es->state_mismatch, es->no_stack);
-	fprintf(f, "  deviations    %" PRIu64 " (%d distinct)\n", report_total(ck->rep),
-		report_distinct(ck->rep));
+	report_counts(ck->rep, &rc);
+	fprintf(f, "  deviations    %" PRIu64 " (%d distinct: %d by the filesystem, %d by a module, "
+		"%d unknown)\n", rc.deviations - rc.by_attrib[VL_ATTR_CORE],
+		rc.distinct - rc.distinct_by_attrib[VL_ATTR_CORE],
+		rc.distinct_by_attrib[VL_ATTR_FILESYSTEM], rc.distinct_by_attrib[VL_ATTR_MODULE],
+		rc.distinct_by_attrib[VL_ATTR_UNKNOWN]);
+	fprintf(f, "  drift         %" PRIu64 " (%d distinct: core kernel calls locking.rst does "
+		"not describe)\n", rc.by_attrib[VL_ATTR_CORE], rc.distinct_by_attrib[VL_ATTR_CORE]);
 }
 
 static json_object *summary_json(struct check *ck)
@@ -200,6 +207,8 @@ static json_object *summary_json(struct check *ck)
 	const struct vl_lockstate_stats *ls = lockstate_stats(ck->pipe.ls);
 	json_object *o = json_object_new_object(), *fs = json_object_new_array();
 	json_object *nt = json_object_new_array(), *ev = json_object_new_object();
+	json_object *by = json_object_new_object();
+	struct vl_report_counts rc;
 	int i;
 
 	json_object_object_add(o, "rules_source", json_object_new_string(ck->rs->source));
@@ -243,8 +252,16 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(o, "unmatched_releases", json_object_new_int64(ls->unmatched_releases));
 	json_object_object_add(o, "state_mismatch", json_object_new_int64(es->state_mismatch));
 	json_object_object_add(o, "deviations_without_stack", json_object_new_int64(es->no_stack));
-	json_object_object_add(o, "deviations", json_object_new_int64(report_total(ck->rep)));
-	json_object_object_add(o, "distinct", json_object_new_int(report_distinct(ck->rep)));
+	report_counts(ck->rep, &rc);
+	/* every deviation reported, drift included, as deviation_list */
+	json_object_object_add(o, "deviations", json_object_new_int64(rc.deviations));
+	json_object_object_add(o, "distinct", json_object_new_int(rc.distinct));
+	json_object_object_add(o, "drift", json_object_new_int64(rc.by_attrib[VL_ATTR_CORE]));
+	json_object_object_add(o, "drift_distinct",
+			       json_object_new_int(rc.distinct_by_attrib[VL_ATTR_CORE]));
+	for (i = 0; i < VL_ATTR_MAX; i++)
+		json_object_object_add(by, attrib_name(i), json_object_new_int64(rc.by_attrib[i]));
+	json_object_object_add(o, "attribution", by);
 	return o;
 }
 
@@ -265,6 +282,7 @@ static void cleanup(struct check *ck)
 
 static int run(struct check *ck)
 {
+	struct vl_report_counts rc;
 	struct vl_live_opts lo = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vl_sink sink;
@@ -311,7 +329,7 @@ static int run(struct check *ck)
 	}
 
 	pipeline_init(&ck->pipe, ck->eng);
-	ck->rep = report_new(ck->ks, &ck->mounts);
+	ck->rep = report_new(ck->ks, &ck->mounts, &ck->cat);
 	sink = (struct vl_sink){ .ctx = ck->rep, .on_deviation = report_on_deviation };
 	pipeline_add_sink(&ck->pipe, &sink);
 
@@ -410,7 +428,8 @@ static int run(struct check *ck)
 	}
 	fflush(stdout);
 
-	if (report_total(ck->rep))
+	report_counts(ck->rep, &rc);
+	if (rc.deviations)
 		return EXIT_DEVIATION;
 	if (ck->stats[VL_STAT_LOST] || ck->pipe.st.bad) {
 		p_err("%" PRIu64 " events lost: the check is incomplete; a larger --ring-mb may help",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attrib.h"
 #include "report.h"
 #include "util.h"
 
@@ -30,14 +31,17 @@ struct group {
 	struct vl_hold *holds;
 	int nframes;
 	uint64_t frames[MAX_FRAMES];
+	const struct ksym *syms[MAX_FRAMES];	/* the frames named; NULL where none */
+	enum vl_attrib attrib;
+	int attrib_frame;			/* index of the frame to blame, or -1 */
 };
 
 struct vl_report {
 	const struct ksyms *ks;
 	const struct vl_mounts *mounts;
+	struct vl_prefixes prefixes;
 	int n;
 	struct group *g;
-	uint64_t total;
 };
 
 const char *mode_name(enum vl_mode m)
@@ -52,12 +56,14 @@ const char *mode_name(enum vl_mode m)
 	}
 }
 
-struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mounts)
+struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mounts,
+			     const struct vl_catalog *cat)
 {
 	struct vl_report *r = xcalloc(1, sizeof(*r));
 
 	r->ks = ks;
 	r->mounts = mounts;
+	attrib_prefixes(cat, &r->prefixes);
 	return r;
 }
 
@@ -70,17 +76,28 @@ void report_free(struct vl_report *r)
 	for (i = 0; i < r->n; i++)
 		free(r->g[i].holds);
 	free(r->g);
+	attrib_prefixes_free(&r->prefixes);
 	free(r);
 }
 
-uint64_t report_total(const struct vl_report *r)
+static bool is_drift(const struct group *g)
 {
-	return r->total;
+	return g->attrib == VL_ATTR_CORE;
 }
 
-int report_distinct(const struct vl_report *r)
+void report_counts(const struct vl_report *r, struct vl_report_counts *c)
 {
-	return r->n;
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+
+		c->deviations += g->count;
+		c->distinct++;
+		c->by_attrib[g->attrib] += g->count;
+		c->distinct_by_attrib[g->attrib]++;
+	}
 }
 
 /*
@@ -130,7 +147,6 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 
 	nf = frames_of(r, d, frames);
 	h = hash_frames(frames, nf);
-	r->total++;
 	for (i = 0; i < r->n; i++) {
 		g = &r->g[i];
 		if (g->rule == d->rule && g->req == d->req && g->arg == d->arg && g->stack_hash == h) {
@@ -168,6 +184,13 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 	}
 	g->nframes = nf;
 	memcpy(g->frames, frames, nf * sizeof(frames[0]));
+	for (i = 0; i < nf; i++)
+		g->syms[i] = ksyms__name(r->ks, frames[i]);
+	/* the same stack, the same answer: decided once, by the first occurrence */
+	g->attrib = g->stack_missing ? VL_ATTR_UNKNOWN :
+		    attrib_stack(g->fn, g->syms, nf, &r->prefixes, &g->attrib_frame);
+	if (g->stack_missing)
+		g->attrib_frame = -1;
 }
 
 static const char *fstype_of(const struct vl_report *r, uint32_t dev)
@@ -223,43 +246,105 @@ static const char *hold_text(const struct vl_hold *h, char *buf, size_t len)
 	return buf;
 }
 
-void report_print(const struct vl_report *r, FILE *f)
+/* "caused by" line: the frame to blame and whose code it is, or why none is. */
+static void print_cause(const struct vl_report *r, const struct group *g, FILE *f)
+{
+	const struct ksym *s = g->attrib_frame >= 0 ? g->syms[g->attrib_frame] : NULL;
+	char buf[256] = "";
+
+	if (s)
+		ksyms__format(r->ks, g->frames[g->attrib_frame], buf, sizeof(buf));
+	switch (g->attrib) {
+	case VL_ATTR_FILESYSTEM:
+		fprintf(f, "  caused by %s: the filesystem's own code (%s%s)\n", buf,
+			g->fn->module[0] ? "module " : "",
+			g->fn->module[0] ? g->fn->module : g->fn->fstypes);
+		break;
+	case VL_ATTR_MODULE:
+		fprintf(f, "  caused by %s: module %s, not the filesystem's\n", buf, s->module);
+		break;
+	case VL_ATTR_CORE:
+		fprintf(f, "  caused by the core kernel alone: no caller outside it on the stack "
+			"(documentation drift)\n");
+		break;
+	default:
+		fprintf(f, "  caused by unknown: %s\n", g->stack_missing ? "no stack was captured" :
+			"no caller on the stack is named in kallsyms");
+		break;
+	}
+}
+
+static void print_group(const struct vl_report *r, const struct group *g, const char *title,
+			FILE *f)
 {
 	char buf[256], req[128], obj[64];
-	int i, k;
+	int k;
 
+	required_text(g, req, sizeof(req));
+	fprintf(f, "%s %s\n", title, g->rule->id);
+	fprintf(f, "  rule      locking.rst line %d, %s: %s%s%s\n", g->rule->line,
+		g->rule->section, g->rule->column[0] ? g->rule->column : "prose",
+		g->rule->column[0] ? " = " : ": ", g->rule->text);
+	fprintf(f, "  method    %s->%s = %s%s%s%s  [%s]\n", g->role->ops_struct,
+		g->role->method, g->fn->name, g->fn->module[0] ? " [" : "", g->fn->module,
+		g->fn->module[0] ? "]" : "", g->fn->fstypes);
+	fprintf(f, "  requires  %s\n", req);
+	fprintf(f, "  object    %s: %s, ino %" PRIu64 ", dev %u:%u (%s), inode 0x%" PRIx64 "\n",
+		engine_obj_name(g->fn, g->role, g->arg, obj, sizeof(obj)), itype(g->imode),
+		g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
+	fprintf(f, "  held      %s%s\n", mode_name(g->held),
+		g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
+				: "");
+	fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
+	fprintf(f, "  task held ");
+	if (!g->nholds)
+		fprintf(f, "no traced lock\n");
+	for (k = 0; k < g->nholds; k++)
+		fprintf(f, "%s%s\n", k ? "            " : "",
+			hold_text(&g->holds[k], buf, sizeof(buf)));
+	print_cause(r, g, f);
+	fprintf(f, "  count     %" PRIu64 "\n", g->count);
+	fprintf(f, "  stack%s\n", g->stack_missing ? "     (not captured: the kernel filter "
+		"judged this call compliant)" : "");
+	for (k = 0; k < g->nframes; k++)
+		fprintf(f, "    %s\n", ksyms__format(r->ks, g->frames[k], buf, sizeof(buf)));
+	fprintf(f, "\n");
+}
+
+/*
+ * Deviations first: code to fix. Then drift, apart: the kernel doing what
+ * the document does not say is for the document's maintainers.
+ */
+void report_print(const struct vl_report *r, FILE *f)
+{
+	bool drift = false;
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (!is_drift(&r->g[i]))
+			print_group(r, &r->g[i], "DEVIATION", f);
 	for (i = 0; i < r->n; i++) {
-		const struct group *g = &r->g[i];
-
-		required_text(g, req, sizeof(req));
-		fprintf(f, "DEVIATION %s\n", g->rule->id);
-		fprintf(f, "  rule      locking.rst line %d, %s: %s%s%s\n", g->rule->line,
-			g->rule->section, g->rule->column[0] ? g->rule->column : "prose",
-			g->rule->column[0] ? " = " : ": ", g->rule->text);
-		fprintf(f, "  method    %s->%s = %s%s%s%s  [%s]\n", g->role->ops_struct,
-			g->role->method, g->fn->name, g->fn->module[0] ? " [" : "", g->fn->module,
-			g->fn->module[0] ? "]" : "", g->fn->fstypes);
-		fprintf(f, "  requires  %s\n", req);
-		fprintf(f, "  object    %s: %s, ino %" PRIu64 ", dev %u:%u (%s), inode 0x%" PRIx64 "\n",
-			engine_obj_name(g->fn, g->role, g->arg, obj, sizeof(obj)), itype(g->imode),
-			g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
-		fprintf(f, "  held      %s%s\n", mode_name(g->held),
-			g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
-					: "");
-		fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
-		fprintf(f, "  task held ");
-		if (!g->nholds)
-			fprintf(f, "no traced lock\n");
-		for (k = 0; k < g->nholds; k++)
-			fprintf(f, "%s%s\n", k ? "            " : "",
-				hold_text(&g->holds[k], buf, sizeof(buf)));
-		fprintf(f, "  count     %" PRIu64 "\n", g->count);
-		fprintf(f, "  stack%s\n", g->stack_missing ? "     (not captured: the kernel filter "
-			"judged this call compliant)" : "");
-		for (k = 0; k < g->nframes; k++)
-			fprintf(f, "    %s\n", ksyms__format(r->ks, g->frames[k], buf, sizeof(buf)));
-		fprintf(f, "\n");
+		if (!is_drift(&r->g[i]))
+			continue;
+		if (!drift)
+			fprintf(f, "Documentation drift: only core kernel code calls these methods "
+				"this way; locking.rst does not describe it.\n\n");
+		drift = true;
+		print_group(r, &r->g[i], "DRIFT", f);
 	}
+}
+
+/* "attribution", "drift", "caused_by", "caused_by_module" of @g into @o. */
+static void cause_json(const struct vl_report *r, const struct group *g, json_object *o)
+{
+	const struct ksym *s = g->attrib_frame >= 0 ? g->syms[g->attrib_frame] : NULL;
+	char buf[256];
+
+	json_object_object_add(o, "attribution", json_object_new_string(attrib_name(g->attrib)));
+	json_object_object_add(o, "drift", json_object_new_boolean(is_drift(g)));
+	json_object_object_add(o, "caused_by", s ? json_object_new_string(ksyms__format(
+		r->ks, g->frames[g->attrib_frame], buf, sizeof(buf))) : NULL);
+	json_object_object_add(o, "caused_by_module", s ? json_object_new_string(s->module) : NULL);
 }
 
 json_object *report_json(const struct vl_report *r)
@@ -321,6 +406,7 @@ json_object *report_json(const struct vl_report *r)
 				ksyms__format(r->ks, g->frames[k], buf, sizeof(buf))));
 		json_object_object_add(o, "stack", st);
 		json_object_object_add(o, "stack_captured", json_object_new_boolean(!g->stack_missing));
+		cause_json(r, g, o);
 		json_object_object_add(o, "count", json_object_new_int64((int64_t)g->count));
 		json_object_object_add(o, "first_ns", json_object_new_int64((int64_t)g->first_ts));
 		json_object_object_add(o, "last_ns", json_object_new_int64((int64_t)g->last_ts));

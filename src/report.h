@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Deviations, deduplicated by rule, object and call stack, with counts and
- * first/last times, rendered as text or JSON. A pipeline sink.
+ * first/last times, each attributed to the code that broke the rule
+ * (attrib.h), rendered as text or JSON. A pipeline sink: a live run and a
+ * replay of its records get the same report.
  */
 #ifndef VFSLOCK_REPORT_H
 #define VFSLOCK_REPORT_H
@@ -10,20 +12,30 @@
 
 #include <json-c/json.h>
 
+#include "attrib.h"
+#include "catalog.h"
 #include "discover.h"
 #include "engine.h"
 #include "ksyms.h"
 
 struct vl_report;
 
-struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mounts);
+/* @cat names the filesystems' own code (attrib_prefixes()); read at once. */
+struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mounts,
+			     const struct vl_catalog *cat);
 void report_free(struct vl_report *r);
 
 /* The sink callback. */
 void report_on_deviation(void *r, const struct vl_deviation *d);
 
-uint64_t report_total(const struct vl_report *r);
-int report_distinct(const struct vl_report *r);
+struct vl_report_counts {
+	uint64_t deviations;		/* every one reported, drift included */
+	int distinct;
+	uint64_t by_attrib[VL_ATTR_MAX];	/* [VL_ATTR_CORE]: documentation drift */
+	int distinct_by_attrib[VL_ATTR_MAX];
+};
+
+void report_counts(const struct vl_report *r, struct vl_report_counts *c);
 
 void report_print(const struct vl_report *r, FILE *f);
 json_object *report_json(const struct vl_report *r);

@@ -3,8 +3,6 @@
  * Attribution on synthetic stacks: a kallsyms of made-up symbols, a catalog
  * of made-up implementations, and the prefixes derived from it.
  */
-#include <unistd.h>
-
 #include "attrib.h"
 #include "unit.h"
 #include "util.h"
@@ -67,20 +65,8 @@ static struct vl_fn *impl(struct fixture *fx, const char *name, const char *modu
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	char path[] = "/tmp/vl-ksyms-XXXXXX";
-	size_t i;
-	FILE *f;
 
-	f = fdopen(mkstemp(path), "w");
-	for (i = 0; i < ARRAY_SIZE(kernel); i++)
-		fprintf(f, "%016lx t %s%s%s%s\n", (unsigned long)kernel[i].addr, kernel[i].name,
-			kernel[i].module[0] ? "\t[" : "", kernel[i].module,
-			kernel[i].module[0] ? "]" : "");
-	fclose(f);
-	fx->ks = ksyms__load(path);
-	unlink(path);
-	assert_non_null(fx->ks);
-
+	fx->ks = fake_ksyms(kernel, ARRAY_SIZE(kernel));
 	impl(fx, "ext4_rename", "", "ext4");
 	impl(fx, "ext4_lookup", "", "ext4");
 	impl(fx, "shmem_mkdir", "", "tmpfs");

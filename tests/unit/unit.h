@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cmocka.h>
 
+#include "ksyms.h"
 #include "lockdoc.h"
 #include "rules.h"
 
@@ -54,6 +57,26 @@ static inline const char *cell(const struct ld_doc *d, const char *section, cons
 				    !strcmp(s->tables[t].head[c], column))
 					return s->tables[t].rows[r].cells[c - 1];
 	return NULL;
+}
+
+/* A kallsyms of @n made-up text symbols, loaded as /proc/kallsyms would be. */
+static inline struct ksyms *fake_ksyms(const struct ksym *syms, size_t n)
+{
+	char path[] = "/tmp/vl-ksyms-XXXXXX";
+	struct ksyms *ks;
+	size_t i;
+	FILE *f;
+
+	f = fdopen(mkstemp(path), "w");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%016llx t %s%s%s%s\n", (unsigned long long)syms[i].addr, syms[i].name,
+			syms[i].module[0] ? "\t[" : "", syms[i].module, syms[i].module[0] ? "]" : "");
+	fclose(f);
+	ks = ksyms__load(path);
+	unlink(path);
+	if (!ks)
+		fail_msg("loading a made-up kallsyms");
+	return ks;
 }
 
 #endif
