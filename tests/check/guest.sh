@@ -14,6 +14,20 @@ vfslock check --fs tmpfs,ext4 --json $S/stress.json -- sh -c "
 	> $S/stress.out 2>&1
 echo $? > $S/stress.rc
 
+# The broad mix: data, mappings, locks and leases, where each filesystem
+# supports them (tmpfs on 6.1 has no user xattrs, and no fiemap). Sizes are
+# bounded and leftovers of the first mix removed: fallocate's default 1 GiB
+# per instance does not fit the 512 MiB disk, nor a tmpfs of half the RAM.
+rm -rf /mnt/ext4/tmp-stress-ng-* /mnt/tmp/tmp-stress-ng-*
+BROAD="--getdent 1 --mmap 1 --mmap-bytes 16M --fallocate 1 --fallocate-bytes 32M"
+BROAD="$BROAD --flock 1 --lease 1 --readahead 1 --readahead-bytes 16M --sendfile 1 --sendfile-size 1M"
+vfslock check --fs tmpfs,ext4 --json $S/broad.json -- sh -c "
+	stress-ng $BROAD --xattr 1 --fiemap 1 --fiemap-bytes 16M -t ${STRESS_SECONDS:-8} \
+		--temp-path /mnt/ext4 --metrics-brief &&
+	stress-ng $BROAD -t ${STRESS_SECONDS:-8} --temp-path /mnt/tmp --metrics-brief" \
+	> $S/broad.out 2>&1
+echo $? > $S/broad.rc
+
 # Each fault once, in a tree made for it.
 mkdir /mnt/tmp/a /mnt/tmp/b
 touch /mnt/tmp/victim /mnt/tmp/a/x /mnt/tmp/kept

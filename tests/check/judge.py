@@ -64,6 +64,16 @@ if s:
     missing = [n for n in s["not_traced"] if not (old_kernel and limit in n["why"])]
     check(not missing, f"{tag} stress mix: every checked method attached ({missing})")
 
+# 1b. The broad mix: page cache, mappings, file locks and leases, xattrs.
+b = load("broad")
+if b:
+    check(b["workload_status"] == 0, f"{tag} broad mix: stress-ng succeeded")
+    check(rc("broad") == 0 and b["deviations"] == 0,
+          f"{tag} broad mix: 0 deviations, exit 0 (got {b['deviations']}, exit {rc('broad')})")
+    check(b["events"]["lost"] == 0, f"{tag} broad mix: 0 events lost (got {b['events']['lost']})")
+    check(b["method_calls"] > 1000,
+          f"{tag} broad mix: method calls judged ({b['method_calls']} > 1000)")
+
 # 2. The faults: exactly the expected deviations, with the module in the stack.
 expected = {
     ("inode_operations.lookup.i_rwsem", "dir (arg 0)", "not held", "do_lookup"),
