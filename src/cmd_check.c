@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vfslock check [--fs LIST] [--rules FILE] -- CMD [ARG...]
+ * vfslock check [--fs LIST] [--rules FILE] [--suppressions FILE] -- CMD [ARG...]
  *
  * Runs CMD with every task it creates watched, checks each VFS method call
  * they make against the rules in force, and says what broke them.
@@ -30,6 +30,7 @@
 #include "probe.h"
 #include "report.h"
 #include "rules.h"
+#include "suppress.h"
 #include "util.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -48,7 +49,10 @@ static int check_help(void)
 		"  --rules FILE     locking.rst to check against (default: the running kernel's)\n"
 		"  --kernel X.Y     use the embedded locking.rst of kernel X.Y\n"
 		"  --ring-mb N      ring buffer size in MiB (default 16)\n"
-		"  --json FILE      also write the report as JSON to FILE\n\n"
+		"  --json FILE      also write the report as JSON to FILE\n"
+		"  --suppressions FILE\n"
+		"                   deviations known and accepted, with reasons (repeatable;\n"
+		"                   docs/suppressions.md)\n\n"
 		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job.\n");
 	return EXIT_TOOL;
 }
@@ -60,6 +64,7 @@ struct check {
 	const char *json_path;
 	size_t ring_bytes;
 	char **cmd;
+	struct vl_supps supps;
 
 	struct vl_ruleset *rs;
 	struct kbtf *kb;
@@ -199,6 +204,10 @@ static void print_summary(struct check *ck, FILE *f)
 		rc.distinct_by_attrib[VL_ATTR_UNKNOWN]);
 	fprintf(f, "  drift         %" PRIu64 " (%d distinct: core kernel calls locking.rst does "
 		"not describe)\n", rc.by_attrib[VL_ATTR_CORE], rc.distinct_by_attrib[VL_ATTR_CORE]);
+	if (rc.supp_entries)
+		fprintf(f, "  suppressed    %" PRIu64 " (%d distinct) by %d of %d entries, %d unused\n",
+			rc.suppressed, rc.suppressed_distinct, rc.supp_entries - rc.supp_unused,
+			rc.supp_entries, rc.supp_unused);
 }
 
 static json_object *summary_json(struct check *ck)
@@ -262,6 +271,8 @@ static json_object *summary_json(struct check *ck)
 	for (i = 0; i < VL_ATTR_MAX; i++)
 		json_object_object_add(by, attrib_name(i), json_object_new_int64(rc.by_attrib[i]));
 	json_object_object_add(o, "attribution", by);
+	json_object_object_add(o, "suppressed", json_object_new_int64(rc.suppressed));
+	json_object_object_add(o, "suppressed_distinct", json_object_new_int(rc.suppressed_distinct));
 	return o;
 }
 
@@ -278,6 +289,7 @@ static void cleanup(struct check *ck)
 	ksyms__free(ck->ks);
 	kbtf__free(ck->kb);
 	rules_free(ck->rs);
+	supp_free(&ck->supps);
 }
 
 static int run(struct check *ck)
@@ -330,6 +342,7 @@ static int run(struct check *ck)
 
 	pipeline_init(&ck->pipe, ck->eng);
 	ck->rep = report_new(ck->ks, &ck->mounts, &ck->cat);
+	report_suppress(ck->rep, &ck->supps);
 	sink = (struct vl_sink){ .ctx = ck->rep, .on_deviation = report_on_deviation };
 	pipeline_add_sink(&ck->pipe, &sink);
 
@@ -412,6 +425,7 @@ static int run(struct check *ck)
 		json_object *o = summary_json(ck);
 
 		json_object_object_add(o, "deviation_list", report_json(ck->rep));
+		report_json_suppressions(ck->rep, o);
 		if (ck->json_path && json_object_to_file_ext(ck->json_path, o,
 							     JSON_C_TO_STRING_PRETTY)) {
 			p_err("writing %s: %s", ck->json_path, strerror(errno));
@@ -447,15 +461,17 @@ int do_check(int argc, char **argv)
 		{ "kernel",	required_argument, NULL, 'k' },
 		{ "ring-mb",	required_argument, NULL, 'R' },
 		{ "json",	required_argument, NULL, 'J' },
+		{ "suppressions", required_argument, NULL, 'S' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct check ck = { .ring_bytes = 16 << 20 };
+	char err[512];
 	int opt, ret;
 	long mb;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:h", opts, NULL)) >= 0) {
+	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:S:h", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'f':
 			ck.fslist = optarg;
@@ -469,20 +485,31 @@ int do_check(int argc, char **argv)
 		case 'J':
 			ck.json_path = optarg;
 			break;
+		case 'S':
+			/* now, before anything is loaded: a typo should cost nothing */
+			if (supp_load(&ck.supps, optarg, err, sizeof(err))) {
+				p_err("%s", err);
+				supp_free(&ck.supps);
+				return EXIT_TOOL;
+			}
+			break;
 		case 'R':
 			mb = strtol(optarg, NULL, 10);
 			if (mb < 1 || mb > 1024 || (mb & (mb - 1))) {
 				p_err("--ring-mb: a power of two from 1 to 1024, not '%s'", optarg);
+				supp_free(&ck.supps);
 				return EXIT_TOOL;
 			}
 			ck.ring_bytes = (size_t)mb << 20;
 			break;
 		default:
+			supp_free(&ck.supps);
 			return check_help();
 		}
 	}
 	if (optind >= argc) {
 		p_err("check: no command given (vfslock check [OPTIONS] -- CMD [ARG...])");
+		supp_free(&ck.supps);
 		return EXIT_TOOL;
 	}
 	ck.cmd = argv + optind;

@@ -5,6 +5,7 @@
 
 #include "attrib.h"
 #include "report.h"
+#include "suppress.h"
 #include "util.h"
 
 #define MAX_FRAMES (VL_MAX_STACK + 1)
@@ -34,12 +35,14 @@ struct group {
 	const struct ksym *syms[MAX_FRAMES];	/* the frames named; NULL where none */
 	enum vl_attrib attrib;
 	int attrib_frame;			/* index of the frame to blame, or -1 */
+	int supp;				/* the suppression entry matched, or -1 */
 };
 
 struct vl_report {
 	const struct ksyms *ks;
 	const struct vl_mounts *mounts;
 	struct vl_prefixes prefixes;
+	const struct vl_supps *supps;
 	int n;
 	struct group *g;
 };
@@ -80,9 +83,30 @@ void report_free(struct vl_report *r)
 	free(r);
 }
 
+void report_suppress(struct vl_report *r, const struct vl_supps *s)
+{
+	r->supps = s;
+}
+
 static bool is_drift(const struct group *g)
 {
-	return g->attrib == VL_ATTR_CORE;
+	return g->attrib == VL_ATTR_CORE && g->supp < 0;
+}
+
+static bool is_deviation(const struct group *g)
+{
+	return g->attrib != VL_ATTR_CORE && g->supp < 0;
+}
+
+/* Whether some distinct deviation matched suppression entry @k. */
+static bool supp_used(const struct vl_report *r, int k)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->g[i].supp == k)
+			return true;
+	return false;
 }
 
 void report_counts(const struct vl_report *r, struct vl_report_counts *c)
@@ -93,11 +117,19 @@ void report_counts(const struct vl_report *r, struct vl_report_counts *c)
 	for (i = 0; i < r->n; i++) {
 		const struct group *g = &r->g[i];
 
+		if (g->supp >= 0) {
+			c->suppressed += g->count;
+			c->suppressed_distinct++;
+			continue;
+		}
 		c->deviations += g->count;
 		c->distinct++;
 		c->by_attrib[g->attrib] += g->count;
 		c->distinct_by_attrib[g->attrib]++;
 	}
+	for (i = 0; r->supps && i < r->supps->n; i++)
+		c->supp_unused += !supp_used(r, i);
+	c->supp_entries = r->supps ? r->supps->n : 0;
 }
 
 /*
@@ -191,6 +223,7 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 		    attrib_stack(g->fn, g->syms, nf, &r->prefixes, &g->attrib_frame);
 	if (g->stack_missing)
 		g->attrib_frame = -1;
+	g->supp = supp_match(r->supps, g->rule->id, g->syms, nf, g->attrib);
 }
 
 static const char *fstype_of(const struct vl_report *r, uint32_t dev)
@@ -311,6 +344,54 @@ static void print_group(const struct vl_report *r, const struct group *g, const 
 	fprintf(f, "\n");
 }
 
+/* "module do_lookup+0x3c [vl_badcall]", "drift", "unknown" */
+static const char *cause_brief(const struct vl_report *r, const struct group *g, char *buf,
+			       size_t len)
+{
+	char frame[200];
+
+	if (g->attrib == VL_ATTR_CORE)
+		return "drift";
+	if (g->attrib_frame < 0)
+		return attrib_name(g->attrib);
+	snprintf(buf, len, "%s %s", attrib_name(g->attrib),
+		 ksyms__format(r->ks, g->frames[g->attrib_frame], frame, sizeof(frame)));
+	return buf;
+}
+
+/* Briefly, each with the entry and reason that accepted it; then unused entries. */
+static void print_suppressed(const struct vl_report *r, FILE *f)
+{
+	struct vl_report_counts c;
+	char buf[256];
+	int i;
+
+	report_counts(r, &c);
+	if (c.suppressed_distinct)
+		fprintf(f, "Suppressed (%d distinct, %" PRIu64 " in all):\n", c.suppressed_distinct,
+			c.suppressed);
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+		const struct vl_supp *e = g->supp >= 0 ? &r->supps->v[g->supp] : NULL;
+
+		if (!e)
+			continue;
+		fprintf(f, "  %s in %s, %s, count %" PRIu64 "\n      %s:%d: %s\n", g->rule->id,
+			g->fn->name, cause_brief(r, g, buf, sizeof(buf)), g->count, e->file, e->line,
+			e->reason);
+	}
+	if (c.suppressed_distinct)
+		fprintf(f, "\n");
+	if (c.supp_unused)
+		fprintf(f, "Unused suppressions (%d, matched nothing):\n", c.supp_unused);
+	for (i = 0; r->supps && i < r->supps->n; i++)
+		if (!supp_used(r, i))
+			fprintf(f, "  %s:%d: %s\n", r->supps->v[i].file, r->supps->v[i].line,
+				r->supps->v[i].text);
+	if (c.supp_unused)
+		fprintf(f, "\n");
+}
+
 /*
  * Deviations first: code to fix. Then drift, apart: the kernel doing what
  * the document does not say is for the document's maintainers.
@@ -321,7 +402,7 @@ void report_print(const struct vl_report *r, FILE *f)
 	int i;
 
 	for (i = 0; i < r->n; i++)
-		if (!is_drift(&r->g[i]))
+		if (is_deviation(&r->g[i]))
 			print_group(r, &r->g[i], "DEVIATION", f);
 	for (i = 0; i < r->n; i++) {
 		if (!is_drift(&r->g[i]))
@@ -332,6 +413,7 @@ void report_print(const struct vl_report *r, FILE *f)
 		drift = true;
 		print_group(r, &r->g[i], "DRIFT", f);
 	}
+	print_suppressed(r, f);
 }
 
 /* "attribution", "drift", "caused_by", "caused_by_module" of @g into @o. */
@@ -355,9 +437,16 @@ json_object *report_json(const struct vl_report *r)
 
 	for (i = 0; i < r->n; i++) {
 		const struct group *g = &r->g[i];
-		json_object *o = json_object_new_object(), *st = json_object_new_array();
-		json_object *holds = json_object_new_array(), *obj = json_object_new_object();
-		json_object *task = json_object_new_object(), *req = json_object_new_object();
+		json_object *o, *st, *holds, *obj, *task, *req;
+
+		if (g->supp >= 0)
+			continue;
+		o = json_object_new_object();
+		st = json_object_new_array();
+		holds = json_object_new_array();
+		obj = json_object_new_object();
+		task = json_object_new_object();
+		req = json_object_new_object();
 
 		json_object_object_add(o, "rule", json_object_new_string(g->rule->id));
 		json_object_object_add(o, "section", json_object_new_string(g->rule->section));
@@ -413,4 +502,46 @@ json_object *report_json(const struct vl_report *r)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+static json_object *supp_json(const struct vl_supp *e)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "file", json_object_new_string(e->file));
+	json_object_object_add(o, "line", json_object_new_int(e->line));
+	json_object_object_add(o, "rule", json_object_new_string(e->rule));
+	json_object_object_add(o, "at", e->at ? json_object_new_string(e->at) : NULL);
+	json_object_object_add(o, "attribution", e->by_attrib ?
+			       json_object_new_string(e->attrib == VL_ATTR_CORE ? "drift" :
+						      attrib_name(e->attrib)) : NULL);
+	json_object_object_add(o, "reason", json_object_new_string(e->reason));
+	return o;
+}
+
+void report_json_suppressions(const struct vl_report *r, json_object *o)
+{
+	json_object *list = json_object_new_array(), *unused = json_object_new_array();
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		const struct group *g = &r->g[i];
+		json_object *x;
+
+		if (g->supp < 0)
+			continue;
+		x = json_object_new_object();
+		json_object_object_add(x, "rule", json_object_new_string(g->rule->id));
+		json_object_object_add(x, "function", json_object_new_string(g->fn->name));
+		json_object_object_add(x, "module", json_object_new_string(g->fn->module));
+		cause_json(r, g, x);
+		json_object_object_add(x, "count", json_object_new_int64((int64_t)g->count));
+		json_object_object_add(x, "suppression", supp_json(&r->supps->v[g->supp]));
+		json_object_array_add(list, x);
+	}
+	for (i = 0; r->supps && i < r->supps->n; i++)
+		if (!supp_used(r, i))
+			json_object_array_add(unused, supp_json(&r->supps->v[i]));
+	json_object_object_add(o, "suppressed_list", list);
+	json_object_object_add(o, "unused_suppressions", unused);
 }

@@ -17,6 +17,7 @@
 #include "discover.h"
 #include "engine.h"
 #include "ksyms.h"
+#include "suppress.h"
 
 struct vl_report;
 
@@ -25,20 +26,33 @@ struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mou
 			     const struct vl_catalog *cat);
 void report_free(struct vl_report *r);
 
+/*
+ * Deviations matching an entry of @s are suppressed: listed apart, not
+ * counted as deviations. Before the first deviation; @s outlives @r.
+ */
+void report_suppress(struct vl_report *r, const struct vl_supps *s);
+
 /* The sink callback. */
 void report_on_deviation(void *r, const struct vl_deviation *d);
 
 struct vl_report_counts {
-	uint64_t deviations;		/* every one reported, drift included */
+	uint64_t deviations;		/* every one reported, drift included, none suppressed */
 	int distinct;
 	uint64_t by_attrib[VL_ATTR_MAX];	/* [VL_ATTR_CORE]: documentation drift */
 	int distinct_by_attrib[VL_ATTR_MAX];
+	uint64_t suppressed;
+	int suppressed_distinct;
+	int supp_entries;		/* suppression entries given */
+	int supp_unused;		/* ...of which matched nothing */
 };
 
 void report_counts(const struct vl_report *r, struct vl_report_counts *c);
 
 void report_print(const struct vl_report *r, FILE *f);
+/* deviation_list: the distinct deviations not suppressed. */
 json_object *report_json(const struct vl_report *r);
+/* Adds suppressed_list and unused_suppressions to @o. */
+void report_json_suppressions(const struct vl_report *r, json_object *o);
 
 /* "exclusive", "shared", "not held" */
 const char *mode_name(enum vl_mode m);

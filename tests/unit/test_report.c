@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The report sink on made-up deviations: deduplication, attribution in the
- * text and the JSON, the locks named as the rules and the holds say.
+ * text and the JSON, the locks named as the rules and the holds say,
+ * suppressions used and unused.
  */
 #include "catalog.h"
 #include "engine.h"
@@ -208,12 +209,81 @@ static void test_json(void **state)
 	json_object_put(a);
 }
 
+/*
+ * Suppressed deviations are counted apart and listed with the entry that
+ * took them; entries that took nothing are listed as unused.
+ */
+static void test_suppressed(void **state)
+{
+	static const char entries[] =
+		"inode_operations.lookup.* at do_lookup module: the test module, on purpose\n"
+		"*.lookup.i_rwsem drift: the kernel's own call\n"
+		"inode_operations.rename.*: never seen\n";
+	struct fixture *fx = *state;
+	struct vl_supps s = { 0 };
+	struct vl_report_counts c;
+	json_object *o, *x;
+	char err[256], *t;
+
+	assert_int_equal(supp_parse(&s, "t.supp", entries, err, sizeof(err)), 0);
+	report_suppress(fx->r, &s);
+	deviate(fx, 2, NULL, from_module);
+	deviate(fx, 2, NULL, from_module);
+	deviate(fx, 2, NULL, from_core);
+	deviate(fx, 2, NULL, from_fs);
+	report_counts(fx->r, &c);
+	assert_int_equal(c.deviations, 1);
+	assert_int_equal(c.distinct, 1);
+	assert_int_equal(c.by_attrib[VL_ATTR_CORE], 0);
+	assert_int_equal(c.suppressed, 3);
+	assert_int_equal(c.suppressed_distinct, 2);
+	assert_int_equal(c.supp_entries, 3);
+	assert_int_equal(c.supp_unused, 1);
+
+	t = text_of(fx->r);
+	assert_non_null(strstr(t, "DEVIATION inode_operations.lookup.i_rwsem\n"));
+	assert_null(strstr(t, "DRIFT"));
+	assert_non_null(strstr(t, "Suppressed (2 distinct, 3 in all):\n"
+				  "  inode_operations.lookup.i_rwsem in shmem_lookup, module "
+				  "do_lookup+0x3c [vl_badcall], count 2\n"
+				  "      t.supp:1: the test module, on purpose\n"
+				  "  inode_operations.lookup.i_rwsem in shmem_lookup, drift, count 1\n"
+				  "      t.supp:2: the kernel's own call\n"));
+	assert_non_null(strstr(t, "Unused suppressions (1, matched nothing):\n"
+				  "  t.supp:3: inode_operations.rename.*: never seen\n"));
+	free(t);
+
+	o = report_json(fx->r);
+	assert_int_equal(json_object_array_length(o), 1);
+	assert_string_equal(field(json_object_array_get_idx(o, 0), "attribution"), "filesystem");
+	json_object_put(o);
+	o = json_object_new_object();
+	report_json_suppressions(fx->r, o);
+	x = json_object_object_get(o, "suppressed_list");
+	assert_int_equal(json_object_array_length(x), 2);
+	x = json_object_array_get_idx(x, 1);
+	assert_string_equal(field(x, "attribution"), "core");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "count")), 1);
+	x = json_object_object_get(x, "suppression");
+	assert_string_equal(field(x, "file"), "t.supp");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "line")), 2);
+	assert_string_equal(field(x, "attribution"), "drift");
+	assert_string_equal(field(x, "reason"), "the kernel's own call");
+	x = json_object_object_get(o, "unused_suppressions");
+	assert_int_equal(json_object_array_length(x), 1);
+	assert_string_equal(field(json_object_array_get_idx(x, 0), "rule"), "inode_operations.rename.*");
+	assert_null(json_object_object_get(json_object_array_get_idx(x, 0), "at"));
+	json_object_put(o);
+	supp_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_locks_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suppressed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
