@@ -106,6 +106,29 @@ struct {
 	__type(value, struct vl_ev_method);
 } method_scratch SEC(".maps");
 
+/*
+ * Tasks inside a method that may not block, by tid: set at its entry,
+ * cleared at its exit, looked up by sched_switch. One per task: a no-block
+ * method nested in another is covered by the outer one.
+ */
+struct nb_call {
+	__u64 ip;
+	__u64 ts;
+	__u64 args[VL_MAX_ARGS];
+	__u32 attach_id;
+	__u16 depth;		/* recursion of the same implementation */
+	__u16 flags;		/* enum vl_method_flags of the entry */
+	__u8 reported;		/* one record per call, at its first sleep */
+	__u8 pad[7];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct nb_call);
+} nb_calls SEC(".maps");
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -589,6 +612,52 @@ static __always_inline bool direct_call(const struct vl_ev_method *e, __u64 ip)
 	return false;
 }
 
+/* ---- rcu-walk and blocking ----------------------------------------------- */
+
+/* fs/namei.c's nameidata flag, include/linux/namei.h (0x0040 since 2.6.38) */
+#define LOOKUP_RCU		0x0040
+
+static __always_inline bool in_rcu_walk(const struct vl_method_cfg *cfg,
+					const struct vl_ev_method *e)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct nameidata *nd = BPF_CORE_READ(t, nameidata);
+	__u8 a = cfg->rcu_arg;
+
+	if (cfg->rcu_mask && a < VL_MAX_ARGS && (e->args[a] & cfg->rcu_mask))
+		return true;
+	return nd && (BPF_CORE_READ(nd, flags) & LOOKUP_RCU);
+}
+
+static __always_inline void nb_enter(const struct vl_ev_method *e, __u32 tid)
+{
+	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid), n = {};
+
+	if (c) {
+		if (c->ip == e->ip)
+			c->depth++;
+		return;
+	}
+	n.ip = e->ip;
+	n.ts = bpf_ktime_get_ns();
+	__builtin_memcpy(n.args, e->args, sizeof(n.args));
+	n.attach_id = e->attach_id;
+	n.depth = 1;
+	n.flags = e->flags;
+	if (bpf_map_update_elem(&nb_calls, &tid, &n, BPF_NOEXIST))
+		stat_inc(VL_STAT_NB_FULL);
+}
+
+static __always_inline void nb_exit(__u64 ip, __u32 tid)
+{
+	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid);
+
+	if (!c || c->ip != ip)
+		return;
+	if (--c->depth == 0)
+		bpf_map_delete_elem(&nb_calls, &tid);
+}
+
 /*
  * What entry and exit records share: the task and configuration filters,
  * the arguments, and the objects read from them. NULL: nothing to record.
@@ -677,6 +746,15 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	e = method_begin(ctx, nargs, pid_tgid, false, &cfg, &watched_fs);
 	if (!e || !cfg || !watched_fs)
 		return 0;
+	if (cfg->flags & VL_CFG_READS_RCU_WALK) {
+		if (in_rcu_walk(cfg, e))
+			e->flags |= VL_MF_RCU_WALK;
+		if ((e->flags & VL_MF_RCU_WALK) && (cfg->flags & VL_CFG_NOT_RCU_WALK))
+			e->flags |= VL_MF_SUSPECT;
+	}
+	if ((cfg->flags & VL_CFG_NO_BLOCK) ||
+	    ((cfg->flags & VL_CFG_NO_BLOCK_RCU) && (e->flags & VL_MF_RCU_WALK)))
+		nb_enter(e, (__u32)pid_tgid);
 
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
@@ -730,37 +808,41 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
  * Exit records carry what a method left behind: the return value, and the
  * objects re-read (a lookup may have made a negative dentry positive).
  */
-static __always_inline int method_exit(__u64 *ctx, const int nargs, __u64 ret)
+static __always_inline int method_exit(__u64 *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_method_cfg *cfg = NULL;
 	struct vl_ev_method *e;
 	bool watched_fs;
-
+	__u64 ret = 0;
 	int i;
 
-	e = method_begin(ctx, nargs, pid_tgid, true, &cfg, &watched_fs);
+	if (!task_watched(pid_tgid))
+		return 0;
+	nb_exit(bpf_get_func_ip(ctx), (__u32)pid_tgid);
+	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, &cfg, &watched_fs);
 	if (!e || !watched_fs)
 		return 0;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++)
 		obj_identity(&e->obj[i]);
+	/* void methods: the helper fails and 0 stands */
+	bpf_get_func_ret(ctx, &ret);
 	e->ret = ret;
 	return method_submit(e, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
 }
 
 /*
- * One template per argument count: the verifier checks context reads
- * against the attach target's prototype, so a program reading ctx[5] only
- * loads on functions with six arguments or more.
+ * Entry: one template per argument count, unrolled for that count. Exit:
+ * one for all, arguments and return value read through helpers, which
+ * work whatever the prototype (bpf_get_func_ret() fails on void methods).
  */
 #define METHOD_TEMPLATES(n)							\
 SEC("fentry")									\
-int method_enter_##n(__u64 *ctx) { return method_enter(ctx, n); }		\
-SEC("fexit")									\
-int method_exit_##n(__u64 *ctx) { return method_exit(ctx, n, ctx[n]); }		\
-SEC("fexit")									\
-int method_exitv_##n(__u64 *ctx) { return method_exit(ctx, n, 0); }
+int method_enter_##n(__u64 *ctx) { return method_enter(ctx, n); }
+
+SEC("fexit")
+int method_exit_any(__u64 *ctx) { return method_exit(ctx); }
 
 METHOD_TEMPLATES(1)
 METHOD_TEMPLATES(2)
@@ -768,6 +850,64 @@ METHOD_TEMPLATES(3)
 METHOD_TEMPLATES(4)
 METHOD_TEMPLATES(5)
 METHOD_TEMPLATES(6)
+
+/*
+ * A voluntary switch (prev calling schedule(), not preempted) of a task
+ * inside a no-block method: the method, or something it called, slept.
+ * The record carries the call's entry and the stack where it slept.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid, zero = 0;
+	struct vl_method_cfg *cfg;
+	struct vl_ev_method *e;
+	struct nb_call *c;
+	bool watched_fs;
+	long n;
+	int i;
+
+	if (preempt)
+		return 0;
+	c = bpf_map_lookup_elem(&nb_calls, &tid);
+	if (!c || c->reported)
+		return 0;
+	c->reported = 1;
+	e = bpf_map_lookup_elem(&method_scratch, &zero);
+	if (!e)
+		return 0;
+	__builtin_memset(e->need_held, VL_HELD_NA, sizeof(e->need_held));
+	__builtin_memcpy(e->args, c->args, sizeof(e->args));
+	/* the objects, as at entry, so the report can name them */
+	cfg = bpf_map_lookup_elem(&method_cfg, &c->ip);
+	#pragma unroll
+	for (i = 0; i < VL_MAX_ARGS; i++) {
+		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
+		if (cfg && i < cfg->nargs) {
+			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], (__u64)prev, tid,
+				  &watched_fs);
+			obj_identity(&e->obj[i]);
+		}
+	}
+	e->ip = c->ip;
+	e->ret = 0;
+	e->attach_id = c->attach_id;
+	e->flags = (c->flags & VL_MF_RCU_WALK) | VL_MF_SUSPECT;
+	e->nstack = 0;
+	e->hdr.task = (__u64)prev;
+	n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
+	if (n > 0) {
+		e->nstack = n / sizeof(__u64);
+		e->flags |= VL_MF_STACK;
+		stat_inc(VL_STAT_STACKS);
+	} else {
+		e->flags |= VL_MF_STACK_FAILED;
+		stat_inc(VL_STAT_STACK_FAIL);
+	}
+	stat_inc(VL_STAT_BLOCKED);
+	return method_submit(e, VL_EV_METHOD_BLOCK, sizeof(*e), pid_tgid);
+}
 
 /* ---- tasks ------------------------------------------------------------- */
 

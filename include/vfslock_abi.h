@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define VL_ABI_VERSION		2
+#define VL_ABI_VERSION		3
 
 #define VL_MAX_ARGS		6	/* arguments a method event carries */
 #define VL_MAX_STACK		32	/* kernel frames kept for a suspect call */
@@ -29,6 +29,12 @@ enum vl_ev_type {
 	VL_EV_METHOD_EXIT	= 3,	/* struct vl_ev_method, ret valid */
 	VL_EV_TASK_EXIT		= 4,	/* struct vl_ev_task */
 	VL_EV_TASK_FORK		= 5,	/* struct vl_ev_task */
+	/*
+	 * struct vl_ev_method: the task slept (a voluntary context switch)
+	 * inside a method it may not block in. Arguments and flags are those
+	 * of the call's entry, the stack is where it slept.
+	 */
+	VL_EV_METHOD_BLOCK	= 6,
 	VL_EV_TYPE_MAX,
 };
 
@@ -139,6 +145,7 @@ enum vl_method_flags {
 	VL_MF_STACK		= 1 << 1,	/* stack[] holds nstack frames */
 	VL_MF_STACK_FAILED	= 1 << 2,	/* bpf_get_stack() failed */
 	VL_MF_DIRECT_CALL	= 1 << 3,	/* called by name, not through an ops table */
+	VL_MF_RCU_WALK		= 1 << 4,	/* called in rcu-walk mode (see vl_method_cfg) */
 };
 
 struct vl_ev_method {
@@ -188,7 +195,15 @@ struct vl_need {
 enum vl_cfg_flags {
 	VL_CFG_STACK_ALWAYS	= 1 << 0,
 	VL_CFG_EXIT_EVENT	= 1 << 1,
+	VL_CFG_NO_BLOCK		= 1 << 2,	/* may not block */
+	VL_CFG_NO_BLOCK_RCU	= 1 << 3,	/* may not block when called in rcu-walk */
+	VL_CFG_NOT_RCU_WALK	= 1 << 4,	/* never called in rcu-walk */
 };
+
+/* Configurations that need the method's exit traced too. */
+#define VL_CFG_NEEDS_EXIT	(VL_CFG_EXIT_EVENT | VL_CFG_NO_BLOCK | VL_CFG_NO_BLOCK_RCU)
+/* Configurations that read whether the call is made in rcu-walk mode. */
+#define VL_CFG_READS_RCU_WALK	(VL_CFG_NO_BLOCK_RCU | VL_CFG_NOT_RCU_WALK)
 
 /* Per traced implementation, keyed by its address. */
 struct vl_method_cfg {
@@ -196,9 +211,16 @@ struct vl_method_cfg {
 	__u8 nargs;
 	__u8 nneeds;
 	__u8 flags;		/* enum vl_cfg_flags */
-	__u8 pad;
+	/*
+	 * rcu-walk mode is the path walk's LOOKUP_RCU (current->nameidata);
+	 * methods told of it by an argument (->permission's MAY_NOT_BLOCK,
+	 * ->d_revalidate's LOOKUP_RCU) also count when args[rcu_arg] &
+	 * rcu_mask, rcu_mask 0 meaning none.
+	 */
+	__u8 rcu_arg;
 	__u8 arg_kind[VL_MAX_ARGS];	/* enum vl_arg_kind */
 	__u8 pad2[2];
+	__u32 rcu_mask;
 	struct vl_need need[VL_MAX_NEEDS];
 };
 
@@ -213,6 +235,8 @@ enum vl_stat {
 	VL_STAT_NO_CFG,		/* method hit with no config: attach race */
 	VL_STAT_RDHOLD_FULL,	/* reader-hold map full: filter may over-report */
 	VL_STAT_CALLS_MET,	/* method calls the filter found compliant: not sent */
+	VL_STAT_BLOCKED,	/* sleeps inside no-block methods: sent */
+	VL_STAT_NB_FULL,	/* no-block task table full: a sleep may go unseen */
 	VL_STAT_MAX,
 };
 

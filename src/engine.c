@@ -116,6 +116,52 @@ static const char *const how_checked[VL_LOCK_CLASS_MAX] = {
 	[VL_LOCK_FOLIO] = "at method entry: PG_locked set on the folio",
 };
 
+/* Rules on the calling context rather than a lock: blocking, rcu-walk. */
+static bool context_rule(const struct vl_rule *r)
+{
+	return r->prop == VL_PROP_MAY_BLOCK || r->prop == VL_PROP_RCU_WALK;
+}
+
+/* A requirement that allows what it names: "yes" to may block or rcu-walk. */
+static bool req_permits(const struct vl_req *q)
+{
+	return q->kind == VL_REQ_MAY_BLOCK || q->kind == VL_REQ_MAY_RCU_WALK;
+}
+
+static bool context_checks(const struct vl_rule *r, const char **note)
+{
+	bool any = false;
+	int i;
+
+	for (i = 0; i < r->nreqs; i++) {
+		const struct vl_req *q = &r->reqs[i];
+
+		if (req_permits(q))
+			continue;
+		if ((q->kind == VL_REQ_NO_BLOCK &&
+		     (q->cond == VL_COND_NONE || q->cond == VL_COND_RCU_WALK)) ||
+		    (q->kind == VL_REQ_NO_RCU_WALK && q->cond == VL_COND_NONE)) {
+			any = true;
+			continue;
+		}
+		*note = "requirement kind not checked for this property";
+		return false;
+	}
+	if (!any) {
+		*note = "allows what it names: nothing to check";
+		return false;
+	}
+	if (r->prop == VL_PROP_RCU_WALK)
+		*note = "at method entry: the caller's path walk is in rcu-walk mode (LOOKUP_RCU)";
+	else if (r->reqs[r->nreqs - 1].cond == VL_COND_RCU_WALK)
+		*note = "a voluntary context switch (sched_switch) between entry and exit of a "
+			"call made in rcu-walk mode (LOOKUP_RCU, or the method's own flag)";
+	else
+		*note = "a voluntary context switch (sched_switch) between the method's entry "
+			"and exit";
+	return true;
+}
+
 bool engine_checks(const struct vl_rule *r, const char **note)
 {
 	uint8_t cls = prop_class(r->prop);
@@ -124,6 +170,13 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 
 	*note = NULL;
 	rules_struct_of_section(r->section, ops, sizeof(ops));
+	if (context_rule(r)) {
+		if (!section_traced(ops)) {
+			*note = "implementations of this struct are not discovered yet";
+			return false;
+		}
+		return context_checks(r, note);
+	}
 	for (i = 0; i < r->nreqs; i++) {
 		if (r->reqs[i].kind == VL_REQ_NONE) {
 			*note = "no requirement (\"no\" is not \"must not hold\")";
@@ -542,6 +595,16 @@ static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls)
 	return -1;
 }
 
+/* Counts a deviation, and passes it on. */
+static void deviation(struct vl_engine *e, const struct vl_deviation *d, vl_deviation_fn cb,
+		      void *ctx)
+{
+	e->st.deviations++;
+	if (!(d->ev->flags & VL_MF_STACK))
+		e->st.no_stack++;
+	cb(ctx, d);
+}
+
 /*
  * Locks other than i_rwsem are judged on what the kernel read at entry
  * (need_held): their holders are not rebuilt in userspace.
@@ -575,14 +638,67 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 		e->st.checks++;
 		if (held >= need)
 			continue;
-		e->st.deviations++;
-		if (!(ev->flags & VL_MF_STACK))
-			e->st.no_stack++;
 		d = (struct vl_deviation){
 			.rule = rule, .req = q, .fn = fn, .role = &fn->roles[b->v[k].role],
 			.ev = ev, .task = t, .arg = i, .held = held, .by_lock_word = true,
 		};
-		cb(ctx, &d);
+		deviation(e, &d, cb, ctx);
+	}
+}
+
+/* The first argument that names an object: what a context deviation shows. */
+static int first_object_arg(const struct vl_fn *fn)
+{
+	int i;
+
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
+		if (fn->arg_kind[i] != VL_ARG_SCALAR)
+			return i;
+	return 0;
+}
+
+/*
+ * Context rules: an entry record says whether the call was made in
+ * rcu-walk mode, a block record that the call slept (it carries the entry's
+ * flags). Each record kind judges only the rules it can decide.
+ */
+static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
+			  const struct vl_ev_method *ev, const struct vl_task *t,
+			  vl_deviation_fn cb, void *ctx)
+{
+	struct binding *b = binding_of(e, fn);
+	bool blocked = ev->hdr.type == VL_EV_METHOD_BLOCK;
+	bool rcu = ev->flags & VL_MF_RCU_WALK;
+	int k;
+
+	for (k = 0; k < b->n; k++) {
+		const struct vl_rule *rule = b->v[k].rule;
+		const struct vl_req *q = &rule->reqs[b->v[k].req];
+		struct vl_deviation d;
+
+		if (!context_rule(rule) || req_permits(q))
+			continue;
+		if (q->kind == VL_REQ_NO_BLOCK) {
+			if (!blocked)
+				continue;
+			if (q->cond == VL_COND_RCU_WALK && !rcu) {
+				e->st.checks++;
+				continue;
+			}
+		} else if (q->kind == VL_REQ_NO_RCU_WALK) {
+			if (blocked)
+				continue;
+			e->st.checks++;
+			if (!rcu)
+				continue;
+		} else {
+			continue;
+		}
+		d = (struct vl_deviation){
+			.rule = rule, .req = q, .fn = fn, .role = &fn->roles[b->v[k].role],
+			.ev = ev, .task = t, .arg = first_object_arg(fn), .held = VL_MODE_NONE,
+		};
+		deviation(e, &d, cb, ctx);
 	}
 }
 
@@ -598,6 +714,10 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		e->st.unknown_fn++;
 		return;
 	}
+	if (ev->hdr.type == VL_EV_METHOD_BLOCK) {
+		judge_context(e, fn, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
+		return;
+	}
 	if (ev->hdr.type != VL_EV_METHOD_ENTER)
 		return;
 	if (internal_call(e, fn, ev)) {
@@ -607,6 +727,7 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 	e->st.calls++;
 	b = binding_of(e, fn);
 	t = lockstate_task(ls, ev->hdr.tid);
+	judge_context(e, fn, ev, t, cb, ctx);
 
 	for (k = 0; k < b->n; k++) {
 		const struct vl_rule *rule = b->v[k].rule;
@@ -616,6 +737,8 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		unsigned int objs;
 		bool known;
 
+		if (context_rule(rule))
+			continue;
 		if (!cond_holds(b, k, fn, q, ev, &known)) {
 			if (!known)
 				e->st.unverifiable++;
@@ -643,19 +766,52 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 				e->st.unverifiable++;
 				continue;
 			}
-			e->st.deviations++;
-			if (!(ev->flags & VL_MF_STACK))
-				e->st.no_stack++;
 			d = (struct vl_deviation){
 				.rule = rule, .req = q, .fn = fn, .role = role, .ev = ev,
 				.task = t, .arg = i, .held = held, .by_lock_word = by_word,
 			};
-			cb(ctx, &d);
+			deviation(e, &d, cb, ctx);
 		}
 	}
 }
 
 /* ---- kernel filter ------------------------------------------------------------------ */
+
+/*
+ * Methods told of rcu-walk by an argument, in their last scalar one:
+ * include/linux/fs.h MAY_NOT_BLOCK (since 5.12 for ->permission),
+ * include/linux/namei.h LOOKUP_RCU (->d_revalidate's flags).
+ */
+static const struct {
+	const char *method;
+	uint32_t mask;
+} rcu_flag_args[] = {
+	{ "permission", 0x0080 },
+	{ "d_revalidate", 0x0040 },
+};
+
+static void context_cfg(const struct vl_fn *fn, const struct vl_role *role,
+			const struct vl_req *q, struct vl_method_cfg *cfg)
+{
+	size_t i;
+	int a;
+
+	if (req_permits(q))
+		return;
+	if (q->kind == VL_REQ_NO_RCU_WALK)
+		cfg->flags |= VL_CFG_NOT_RCU_WALK;
+	else if (q->kind == VL_REQ_NO_BLOCK)
+		cfg->flags |= q->cond == VL_COND_RCU_WALK ? VL_CFG_NO_BLOCK_RCU : VL_CFG_NO_BLOCK;
+	for (i = 0; i < ARRAY_SIZE(rcu_flag_args); i++) {
+		if (strcmp(role->method, rcu_flag_args[i].method))
+			continue;
+		a = flags_arg(fn);
+		if (a >= 0 && a < VL_MAX_ARGS) {
+			cfg->rcu_arg = a;
+			cfg->rcu_mask = rcu_flag_args[i].mask;
+		}
+	}
+}
 
 static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg)
 {
@@ -679,6 +835,11 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 		uint8_t mode = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
 		uint8_t cls = prop_class(b->v[k].rule->prop);
 		int flag_arg = q->cond == VL_COND_ARG_FLAG ? b->flag_arg[k] : -1;
+
+		if (context_rule(b->v[k].rule)) {
+			context_cfg(fn, &fn->roles[b->v[k].role], q, cfg);
+			continue;
+		}
 
 		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
 			bool candidate;

@@ -61,7 +61,8 @@ static void add_fail(struct vl_live *lv, const struct vl_fn *fn, const char *why
 int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL };
+	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *first_exit = NULL;
+	bool watch_sleeps = false;
 	int i, ret;
 
 	memset(lv, 0, sizeof(*lv));
@@ -100,14 +101,35 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 		}
 	}
 
-	/* One loaded template per argument count; the rest are clones of it. */
+	/*
+	 * One loaded template per argument count; the rest are clones of it.
+	 * Exits are traced where a rule needs them (blocking), and sleeps are
+	 * only watched when some method may not block.
+	 */
 	for (i = 0; i < o->cat->nfns; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];
+		struct vl_method_cfg cfg;
 
 		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS || !engine_fn_checked(o->eng, fn))
 			continue;
 		if (!first[fn->nargs])
 			first[fn->nargs] = fn;
+		engine_method_cfg(o->eng, fn, &cfg);
+		if ((cfg.flags & VL_CFG_NEEDS_EXIT) && !first_exit)
+			first_exit = fn;
+		if (cfg.flags & (VL_CFG_NO_BLOCK | VL_CFG_NO_BLOCK_RCU))
+			watch_sleeps = true;
+	}
+	bpf_program__set_autoload(lv->skel->progs.on_switch, watch_sleeps);
+	if (first_exit) {
+		p = lv->skel->progs.method_exit_any;
+		bpf_program__set_autoload(p, true);
+		ret = bpf_program__set_attach_target(p, 0, first_exit->name);
+		if (ret) {
+			snprintf(err, errlen, "exit template for %s: %s", first_exit->name,
+				 strerror(-ret));
+			return ret;
+		}
 	}
 	for (i = 1; i <= VL_MAX_ARGS; i++) {
 		if (!first[i])
@@ -256,13 +278,13 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 	lv->progs[lv->nprogs++] = fd;
 	lv->links = xrealloc(lv->links, (lv->nlinks + 1) * sizeof(int));
 	lv->links[lv->nlinks++] = link;
-	lv->nmethods++;
 	return 0;
 }
 
 int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
 	const struct bpf_program *tmpl;
+	struct vl_method_cfg cfg;
 	int i, ret;
 
 	ret = vfslock_bpf__attach(lv->skel);
@@ -289,7 +311,13 @@ int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, siz
 				 "load the template on", 0);
 			continue;
 		}
-		clone_attach(lv, tmpl, fn, o->kb);
+		/* exit first: an entry without its exit would leave a call open */
+		engine_method_cfg(o->eng, fn, &cfg);
+		if ((cfg.flags & VL_CFG_NEEDS_EXIT) &&
+		    clone_attach(lv, lv->skel->progs.method_exit_any, fn, o->kb))
+			continue;
+		if (!clone_attach(lv, tmpl, fn, o->kb))
+			lv->nmethods++;
 	}
 	return 0;
 }

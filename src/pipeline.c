@@ -40,6 +40,7 @@ static size_t min_size(uint16_t type)
 		return sizeof(struct vl_ev_lock);
 	case VL_EV_METHOD_ENTER:
 	case VL_EV_METHOD_EXIT:
+	case VL_EV_METHOD_BLOCK:
 		return VL_METHOD_EV_SIZE_NOSTACK;
 	case VL_EV_TASK_EXIT:
 	case VL_EV_TASK_FORK:
@@ -70,7 +71,8 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 		lockstate_apply(p->ls, data);
 		break;
 	case VL_EV_METHOD_ENTER:
-	case VL_EV_METHOD_EXIT: {
+	case VL_EV_METHOD_EXIT:
+	case VL_EV_METHOD_BLOCK: {
 		const struct vl_ev_method *m = data;
 		struct vl_task *t = lockstate_task_get(p->ls, h->tid, h->tgid);
 

@@ -98,7 +98,8 @@ static struct vl_fn *fake_fn(struct vl_catalog *c, uint64_t addr, const char *na
 }
 
 enum { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR, F_MKNOD,
-       F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO, F_WRITE_BEGIN, F_MIGRATE };
+       F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO, F_WRITE_BEGIN, F_MIGRATE,
+       F_D_HASH, F_PERMISSION, F_D_REVALIDATE };
 
 static int setup(void **state)
 {
@@ -127,6 +128,12 @@ static int setup(void **state)
 		    "write_begin", "Fmssss");
 	fake_method(&fx->cat, 0xffffffff81015000, "t_migrate_folio", "address_space_operations",
 		    "migrate_folio", "mffs");
+	fake_method(&fx->cat, 0xffffffff81016000, "t_d_hash", "dentry_operations", "d_hash",
+		    "ds");
+	fake_method(&fx->cat, 0xffffffff81017000, "t_permission", "inode_operations",
+		    "permission", "sis");
+	fake_method(&fx->cat, 0xffffffff81018000, "t_d_revalidate", "dentry_operations",
+		    "d_revalidate", "isds");
 	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
 
 	/* a kallsyms for the helper-call test: the callers are named */
@@ -483,6 +490,77 @@ static void test_locks_read_by_kernel(void **state)
 	assert_int_equal(fx->seen.n, 0);
 }
 
+/* An entry or a block record of @fn: flags, arguments, nothing else. */
+static void context_call(struct fixture *fx, int fn, uint16_t type, uint16_t flags,
+			 const uint64_t *args)
+{
+	const struct vl_fn *f = catalog_get(&fx->cat, fn);
+	struct vl_ev_method e;
+
+	memset(&e, 0, sizeof(e));
+	hdr(fx, &e.hdr, type, sizeof(e), TID);
+	e.ip = f->addr;
+	e.attach_id = fn;
+	e.flags = flags;
+	memset(e.need_held, VL_HELD_NA, sizeof(e.need_held));
+	if (args)
+		memcpy(e.args, args, sizeof(e.args));
+	assert_int_equal(pipeline_feed(&fx->p, &e, sizeof(e)), 0);
+}
+
+static void test_blocking_and_rcu_walk(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t may_not_block[VL_MAX_ARGS] = { 0, 0, 0x81 };
+	const uint64_t lookup_rcu[VL_MAX_ARGS] = { 0, 0, 0, 0x40 };
+	struct vl_method_cfg cfg;
+
+	/* what the kernel is told: which calls may not sleep, how rcu-walk shows */
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_D_HASH), &cfg);
+	assert_true(cfg.flags & VL_CFG_NO_BLOCK);
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_PERMISSION), &cfg);
+	assert_true(cfg.flags & VL_CFG_NO_BLOCK_RCU);
+	assert_false(cfg.flags & VL_CFG_NO_BLOCK);
+	assert_int_equal(cfg.rcu_arg, 2);
+	assert_int_equal(cfg.rcu_mask, 0x80);
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_D_REVALIDATE), &cfg);
+	assert_true(cfg.flags & VL_CFG_NO_BLOCK_RCU);
+	assert_int_equal(cfg.rcu_arg, 3);
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_D_DELETE), &cfg);
+	assert_true(cfg.flags & VL_CFG_NOT_RCU_WALK);
+	assert_true(cfg.flags & VL_CFG_NO_BLOCK);
+
+	/* ->d_hash may never block: entering is fine, sleeping is not */
+	context_call(fx, F_D_HASH, VL_EV_METHOD_ENTER, 0, NULL);
+	assert_int_equal(fx->seen.n, 0);
+	context_call(fx, F_D_HASH, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT, NULL);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "dentry_operations.d_hash.may_block", 0));
+	fx->seen.n = 0;
+
+	/* ->permission and ->d_revalidate: only in rcu-walk */
+	context_call(fx, F_PERMISSION, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT, NULL);
+	context_call(fx, F_D_REVALIDATE, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT, NULL);
+	assert_int_equal(fx->seen.n, 0);
+	context_call(fx, F_PERMISSION, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT | VL_MF_RCU_WALK,
+		     may_not_block);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "inode_operations.permission.may_block.rcu_walk", 1));
+	fx->seen.n = 0;
+	context_call(fx, F_D_REVALIDATE, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT | VL_MF_RCU_WALK,
+		     lookup_rcu);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "dentry_operations.d_revalidate.may_block", 0));
+	fx->seen.n = 0;
+
+	/* ->d_delete is never called in rcu-walk; an entry says whether it was */
+	context_call(fx, F_D_DELETE, VL_EV_METHOD_ENTER, 0, NULL);
+	assert_int_equal(fx->seen.n, 0);
+	context_call(fx, F_D_DELETE, VL_EV_METHOD_ENTER, VL_MF_SUSPECT | VL_MF_RCU_WALK, NULL);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "dentry_operations.d_delete.rcu_walk", 0));
+}
+
 static void test_kernel_filter_config(void **state)
 {
 	struct fixture *fx = *state;
@@ -677,6 +755,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_helper_calls_fold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocking_and_rcu_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),
