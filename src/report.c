@@ -27,6 +27,7 @@ struct group {
 	uint16_t imode;
 	enum vl_mode held;
 	bool by_lock_word;
+	bool blocked;		/* a sleep inside the call, not its entry */
 	bool stack_missing;
 	int nholds;
 	struct vl_hold *holds;
@@ -145,7 +146,9 @@ static int frames_of(const struct vl_report *r, const struct vl_deviation *d, ui
 	out[n++] = d->fn->addr;
 	if (!(ev->flags & VL_MF_STACK))
 		return n;
-	for (i = 0; i < ev->nstack && i < VL_MAX_STACK; i++) {
+	/* a sleep's stack is taken where it slept: all of it matters */
+	for (i = 0; ev->hdr.type != VL_EV_METHOD_BLOCK && i < ev->nstack && i < VL_MAX_STACK;
+	     i++) {
 		const struct ksym *s = ksyms__find(r->ks, ev->stack[i]);
 
 		if (s && s->addr == d->fn->addr) {
@@ -208,6 +211,7 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 	g->imode = d->ev->obj[d->arg].mode;
 	g->held = d->held;
 	g->by_lock_word = d->by_lock_word;
+	g->blocked = d->ev->hdr.type == VL_EV_METHOD_BLOCK;
 	g->stack_missing = !(d->ev->flags & VL_MF_STACK);
 	if (d->task && d->task->nholds) {
 		g->nholds = d->task->nholds;
@@ -255,9 +259,26 @@ static const char *itype(uint16_t mode)
  * the rule's own lock. The target is named only when the rule names one; the
  * object line says which argument it was.
  */
+/* What was found against the rule: a lock's mode, or the calling context. */
+static const char *found_text(const struct group *g)
+{
+	if (g->rule->prop == VL_PROP_MAY_BLOCK)
+		return g->blocked ? "slept (a voluntary context switch) inside the call" : "?";
+	if (g->rule->prop == VL_PROP_RCU_WALK)
+		return "called in rcu-walk mode";
+	return mode_name(g->held);
+}
+
 static void required_text(const struct group *g, char *buf, size_t len)
 {
 	const struct vl_req *q = g->req;
+
+	if (g->rule->prop == VL_PROP_MAY_BLOCK || g->rule->prop == VL_PROP_RCU_WALK) {
+		snprintf(buf, len, "%s%s", g->rule->prop == VL_PROP_RCU_WALK ?
+			 "not to be called in rcu-walk mode" : "not to block",
+			 q->cond == VL_COND_RCU_WALK ? ", when called in rcu-walk mode" : "");
+		return;
+	}
 
 	snprintf(buf, len, "%s %s%s%s%s%s%s%s", prop_key(g->rule->prop), req_mode_name(q->mode),
 		 q->mode == VL_RMODE_SHARED ? " (or exclusive)" : "",
@@ -325,7 +346,8 @@ static void print_group(const struct vl_report *r, const struct group *g, const 
 	fprintf(f, "  object    %s: %s, ino %" PRIu64 ", dev %u:%u (%s), inode 0x%" PRIx64 "\n",
 		engine_obj_name(g->fn, g->role, g->arg, obj, sizeof(obj)), itype(g->imode),
 		g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
-	fprintf(f, "  held      %s%s\n", mode_name(g->held),
+	fprintf(f, "  %s %s%s\n", g->rule->prop == VL_PROP_MAY_BLOCK ||
+		g->rule->prop == VL_PROP_RCU_WALK ? "found    " : "held     ", found_text(g),
 		g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
 				: "");
 	fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
@@ -460,6 +482,7 @@ json_object *report_json(const struct vl_report *r)
 		json_object_object_add(req, "target", json_object_new_string(target_name(g->req->target)));
 		json_object_object_add(o, "required", req);
 		json_object_object_add(o, "held", json_object_new_string(mode_name(g->held)));
+		json_object_object_add(o, "found", json_object_new_string(found_text(g)));
 		json_object_object_add(o, "judged_by_lock_word", json_object_new_boolean(g->by_lock_word));
 		json_object_object_add(o, "function", json_object_new_string(g->fn->name));
 		json_object_object_add(o, "module", json_object_new_string(g->fn->module));
