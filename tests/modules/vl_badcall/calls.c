@@ -13,6 +13,7 @@
  *   echo 'drop_inode 0|1 /mnt/tmp/file' > ...  i_lock
  *   echo 'd_delete 0|1 /mnt/tmp/file' > ...    d_lock
  *   echo 'partial 0|1 /mnt/ext4/file' > ...    ->is_partially_uptodate, folio lock
+ *   echo 'block d_hash|permission 0|1 /mnt/vlbad' > ...  sleeping methods (badfs.c)
  *
  * Each runs in the writing task, so `vfslock check -- sh -c 'echo ...'`
  * watches it. The calls are made the way the VFS makes them, minus the
@@ -31,6 +32,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
+
+#include "badfs.h"
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
 #define VL_IDMAP	(&nop_mnt_idmap)
@@ -388,6 +391,8 @@ static int run_set(const char *val, const struct kernel_param *kp)
 		err = do_d_delete(argv[2], !strcmp(argv[1], "1"));
 	else if (argc == 3 && !strcmp(argv[0], "partial"))
 		err = do_partial(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 4 && !strcmp(argv[0], "block"))
+		err = vlbadfs_block(argv[1], argv[3], !strcmp(argv[2], "1"));
 	else
 		pr_warn("unknown request '%s'\n", val);
 	kfree(buf);

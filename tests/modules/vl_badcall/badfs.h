@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* vlbadfs: the part of vl_badcall whose own methods break rules. */
+#ifndef VL_BADFS_H
+#define VL_BADFS_H
+
+#include <linux/types.h>
+
+int vlbadfs_block(const char *method, const char *dir, bool in_rcu_walk);
+
+#endif
