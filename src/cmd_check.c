@@ -191,6 +191,10 @@ static void print_summary(struct check *ck, FILE *f)
 		PRIu64 " internal helper calls)\n", es->calls + ck->stats[VL_STAT_CALLS_MET],
 		ck->stats[VL_STAT_CALLS_MET], es->calls, es->checks, es->unverifiable,
 		es->internal_calls);
+	if (ck->pipe.st.by_type[VL_EV_METHOD_BLOCK] || ck->stats[VL_STAT_NB_FULL])
+		fprintf(f, "  sleeps        %" PRIu64 " inside methods that may not block, %" PRIu64
+			" calls not followed (task table full)\n",
+			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_FULL]);
 	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
 		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
 	if (es->state_mismatch || es->no_stack)
@@ -249,6 +253,10 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(ev, "method",
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_ENTER]));
 	json_object_object_add(ev, "stacks", json_object_new_int64(ck->stats[VL_STAT_STACKS]));
+	json_object_object_add(ev, "sleeps",
+			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_BLOCK]));
+	json_object_object_add(ev, "calls_not_followed",
+			       json_object_new_int64(ck->stats[VL_STAT_NB_FULL]));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "method_calls",
 			       json_object_new_int64(es->calls + ck->stats[VL_STAT_CALLS_MET]));
@@ -448,6 +456,11 @@ static int run(struct check *ck)
 	if (ck->stats[VL_STAT_LOST] || ck->pipe.st.bad) {
 		p_err("%" PRIu64 " events lost: the check is incomplete; a larger --ring-mb may help",
 		      ck->stats[VL_STAT_LOST] + ck->pipe.st.bad);
+		return EXIT_TOOL;
+	}
+	if (ck->stats[VL_STAT_NB_FULL]) {
+		p_err("%" PRIu64 " calls of methods that may not block were not followed (task "
+		      "table full): the check is incomplete", ck->stats[VL_STAT_NB_FULL]);
 		return EXIT_TOOL;
 	}
 	return EXIT_OK;
