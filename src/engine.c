@@ -116,12 +116,6 @@ static const char *const how_checked[VL_LOCK_CLASS_MAX] = {
 	[VL_LOCK_FOLIO] = "at method entry: PG_locked set on the folio",
 };
 
-/* Rules on the calling context rather than a lock: blocking, rcu-walk. */
-static bool context_rule(const struct vl_rule *r)
-{
-	return r->prop == VL_PROP_MAY_BLOCK || r->prop == VL_PROP_RCU_WALK;
-}
-
 /* A requirement that allows what it names: "yes" to may block or rcu-walk. */
 static bool req_permits(const struct vl_req *q)
 {
@@ -170,7 +164,7 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 
 	*note = NULL;
 	rules_struct_of_section(r->section, ops, sizeof(ops));
-	if (context_rule(r)) {
+	if (rule_on_context(r)) {
 		if (!section_traced(ops)) {
 			*note = "implementations of this struct are not discovered yet";
 			return false;
@@ -676,7 +670,7 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 		const struct vl_req *q = &rule->reqs[b->v[k].req];
 		struct vl_deviation d;
 
-		if (!context_rule(rule) || req_permits(q))
+		if (!rule_on_context(rule) || req_permits(q))
 			continue;
 		if (q->kind == VL_REQ_NO_BLOCK) {
 			if (!blocked)
@@ -737,7 +731,7 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		unsigned int objs;
 		bool known;
 
-		if (context_rule(rule))
+		if (rule_on_context(rule))
 			continue;
 		if (!cond_holds(b, k, fn, q, ev, &known)) {
 			if (!known)
@@ -836,7 +830,7 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 		uint8_t cls = prop_class(b->v[k].rule->prop);
 		int flag_arg = q->cond == VL_COND_ARG_FLAG ? b->flag_arg[k] : -1;
 
-		if (context_rule(b->v[k].rule)) {
+		if (rule_on_context(b->v[k].rule)) {
 			context_cfg(fn, &fn->roles[b->v[k].role], q, cfg);
 			continue;
 		}

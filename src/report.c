@@ -273,7 +273,7 @@ static void required_text(const struct group *g, char *buf, size_t len)
 {
 	const struct vl_req *q = g->req;
 
-	if (g->rule->prop == VL_PROP_MAY_BLOCK || g->rule->prop == VL_PROP_RCU_WALK) {
+	if (rule_on_context(g->rule)) {
 		snprintf(buf, len, "%s%s", g->rule->prop == VL_PROP_RCU_WALK ?
 			 "not to be called in rcu-walk mode" : "not to block",
 			 q->cond == VL_COND_RCU_WALK ? ", when called in rcu-walk mode" : "");
@@ -346,8 +346,8 @@ static void print_group(const struct vl_report *r, const struct group *g, const 
 	fprintf(f, "  object    %s: %s, ino %" PRIu64 ", dev %u:%u (%s), inode 0x%" PRIx64 "\n",
 		engine_obj_name(g->fn, g->role, g->arg, obj, sizeof(obj)), itype(g->imode),
 		g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
-	fprintf(f, "  %s %s%s\n", g->rule->prop == VL_PROP_MAY_BLOCK ||
-		g->rule->prop == VL_PROP_RCU_WALK ? "found    " : "held     ", found_text(g),
+	fprintf(f, "  %s %s%s\n", rule_on_context(g->rule) ? "found    " : "held     ",
+		found_text(g),
 		g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
 				: "");
 	fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);

@@ -41,6 +41,11 @@ static const char *const prop_keys[VL_PROP_MAX] = {
 	[VL_PROP_NOTE]			= "note",
 };
 
+bool rule_on_context(const struct vl_rule *r)
+{
+	return r->prop == VL_PROP_MAY_BLOCK || r->prop == VL_PROP_RCU_WALK;
+}
+
 const char *prop_key(enum vl_prop p)
 {
 	return p < VL_PROP_MAX ? prop_keys[p] : "?";
@@ -111,17 +116,6 @@ static void erase(char *s, const char *what)
 
 	while ((p = strstr(s, what)))
 		memmove(p, p + n, strlen(p + n) + 1);
-}
-
-static void trim(char *s)
-{
-	size_t n = strlen(s), i = 0;
-
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	while (isspace((unsigned char)s[i]))
-		i++;
-	memmove(s, s + i, n - i + 1);
 }
 
 static bool word_at(const char *s, const char *w)
@@ -250,7 +244,7 @@ static void lock_cell(struct vl_rule *r, const char *cell, const struct ld_proto
 
 	erase(v, "(see below)");
 	erase(v, "[1]_");
-	trim(v);
+	strtrim(v);
 	if (word_at(v, "no")) {
 		q->kind = VL_REQ_NONE;
 	} else if (word_at(v, "maybe") || has(v, "maybe-") || has(v, "maybe(")) {
@@ -302,7 +296,7 @@ static void block_cell(struct vl_rule *r, const char *cell)
 	char *v = lower_dup(cell);
 	struct vl_req *q = add_req(r);
 
-	trim(v);
+	strtrim(v);
 	if (word_at(v, "yes")) {
 		q->kind = VL_REQ_MAY_BLOCK;
 		if (has(v, "(ref-walk)")) {
@@ -327,7 +321,7 @@ static void rcuwalk_cell(struct vl_rule *r, const char *cell)
 	char *v = lower_dup(cell);
 	struct vl_req *q = add_req(r);
 
-	trim(v);
+	strtrim(v);
 	if (word_at(v, "no"))
 		q->kind = VL_REQ_NO_RCU_WALK;
 	else if (word_at(v, "maybe") || word_at(v, "yes"))
@@ -343,7 +337,7 @@ static void folio_cell(struct vl_rule *r, const char *cell)
 	struct vl_req *q = add_req(r);
 
 	erase(v, "(see below)");
-	trim(v);
+	strtrim(v);
 	q->target = VL_TGT_FOLIO;
 	if (has(v, "unlocks")) {
 		q->kind = VL_REQ_HELD_UNLOCKS;

@@ -148,6 +148,8 @@ const struct ld_section *rules_section_of(const struct vl_ruleset *rs, const cha
 const char *rules_struct_of_section(const char *title, char *buf, size_t len);
 
 const char *prop_key(enum vl_prop p);		/* "i_rwsem" */
+/* Whether @r constrains the calling context (blocking, rcu-walk), not a lock. */
+bool rule_on_context(const struct vl_rule *r);
 const char *req_kind_name(enum vl_req_kind k);	/* "held" */
 const char *req_mode_name(enum vl_req_mode m);	/* "exclusive" */
 const char *target_name(enum vl_target t);	/* "victim" */

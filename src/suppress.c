@@ -49,18 +49,6 @@ static int bad(char *err, size_t errlen, const char *file, int line, const char 
 	return -1;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
-
 /* fnmatch() takes an unclosed '[' literally: here it is a typo. */
 static bool brackets_closed(const char *p)
 {
@@ -97,7 +85,7 @@ static int parse_line(struct vl_supps *s, const char *file, int line, char *l,
 	int attrib = -1, w;
 	struct vl_supp *e;
 
-	l = trim(l);
+	l = strtrim(l);
 	if (!*l || *l == '#')
 		return 0;
 	text = xstrdup(l);
@@ -107,7 +95,7 @@ static int parse_line(struct vl_supps *s, const char *file, int line, char *l,
 		return bad(err, errlen, file, line, "no reason: an entry is '" ENTRY_FORMAT "'");
 	}
 	*colon = '\0';
-	reason = trim(colon + 1);
+	reason = strtrim(colon + 1);
 	rule = strtok_r(l, " \t", &save);
 	if (!rule)
 		goto no_rule;

@@ -21,6 +21,9 @@ __attribute__((noreturn)) void oom(void);
 /* Whole file, NUL-terminated; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len);
 
+/* Strips leading and trailing white space from @s, in place; returns @s. */
+char *strtrim(char *s);
+
 /*
  * Errors go through p_err() only: text on stderr, or under -j a JSON object
  * {"error": "..."} on stdout, so scripts parsing -j output see it too.

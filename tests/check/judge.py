@@ -95,12 +95,11 @@ expected = {
     ("address_space_operations.is_partially_uptodate.folio_lock", "folio (arg 0)", "not held",
      "do_partial"),
     ("dentry_operations.d_hash.may_block", "dentry (arg 0)", SLEPT, "block_d_hash"),
-    # block_permission() tail-calls ->permission: its caller's frame is the one left
-    ("inode_operations.permission.may_block.rcu_walk", "dir (arg 1)", SLEPT, "vlbadfs_block"),
+    ("inode_operations.permission.may_block.rcu_walk", "dir (arg 1)", SLEPT, "block_permission"),
 }
 # the filesystem each fault is made on
 on_ext4 = {"do_sync_fs", "do_partial"}
-on_vlbad = {"block_d_hash", "vlbadfs_block"}
+on_vlbad = {"block_d_hash", "block_permission"}
 f = load("faults")
 if f:
     check(rc("faults") == 1, f"{tag} faults: vfslock check exits 1 (got {rc('faults')})")

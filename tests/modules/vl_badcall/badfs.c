@@ -116,13 +116,19 @@ static struct file_system_type vlbad_fs_type = {
 	.kill_sb		= kill_litter_super,
 };
 
-/* ->d_hash through lookup_one_len(), as any ref-walk lookup calls it. */
-static noinline int block_d_hash(struct dentry *dir)
+/*
+ * ->d_hash through lookup_one_len(), as any ref-walk lookup calls it; it
+ * sleeps when @sleep. The sleeper is set only around the call.
+ */
+static noinline int block_d_hash(struct dentry *dir, bool sleep)
 {
 	struct dentry *d;
 
 	inode_lock(d_inode(dir));
+	if (sleep)
+		WRITE_ONCE(sleeper, current);
 	d = lookup_one_len("vl_block_probe", dir, 14);
+	WRITE_ONCE(sleeper, NULL);
 	inode_unlock(d_inode(dir));
 	if (IS_ERR(d))
 		return PTR_ERR(d);
@@ -130,15 +136,22 @@ static noinline int block_d_hash(struct dentry *dir)
 	return 0;
 }
 
-/* ->permission as may_lookup() calls it, MAY_NOT_BLOCK meaning rcu-walk. */
+/*
+ * ->permission as may_lookup() calls it, MAY_NOT_BLOCK meaning rcu-walk. It
+ * sleeps both ways: only the rcu-walk call breaks the rule.
+ */
 static noinline int block_permission(struct dentry *dir, bool rcu)
 {
 	struct inode *inode = d_inode(dir);
+	int err;
 
-	return inode->i_op->permission(VL_IDMAP, inode, MAY_EXEC | (rcu ? MAY_NOT_BLOCK : 0));
+	WRITE_ONCE(sleeper, current);
+	err = inode->i_op->permission(VL_IDMAP, inode, MAY_EXEC | (rcu ? MAY_NOT_BLOCK : 0));
+	WRITE_ONCE(sleeper, NULL);
+	return err;
 }
 
-noinline int vlbadfs_block(const char *method, const char *dir, bool sleep_or_rcu)
+noinline int vlbadfs_block(const char *method, const char *dir, bool on)
 {
 	struct path p;
 	int err;
@@ -150,18 +163,12 @@ noinline int vlbadfs_block(const char *method, const char *dir, bool sleep_or_rc
 		err = -EXDEV;
 		goto out_put_path;
 	}
-	if (!strcmp(method, "d_hash")) {
-		if (sleep_or_rcu)
-			WRITE_ONCE(sleeper, current);
-		err = block_d_hash(p.dentry);
-	} else if (!strcmp(method, "permission")) {
-		/* sleeps both ways: only the rcu-walk call breaks the rule */
-		WRITE_ONCE(sleeper, current);
-		err = block_permission(p.dentry, sleep_or_rcu);
-	} else {
+	if (!strcmp(method, "d_hash"))
+		err = block_d_hash(p.dentry, on);
+	else if (!strcmp(method, "permission"))
+		err = block_permission(p.dentry, on);
+	else
 		err = -EINVAL;
-	}
-	WRITE_ONCE(sleeper, NULL);
 out_put_path:
 	path_put(&p);
 	return err;

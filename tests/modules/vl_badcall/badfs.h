@@ -5,6 +5,7 @@
 
 #include <linux/types.h>
 
-int vlbadfs_block(const char *method, const char *dir, bool in_rcu_walk);
+/* @on: d_hash sleeps; permission is told MAY_NOT_BLOCK (see badfs.c) */
+int vlbadfs_block(const char *method, const char *dir, bool on);
 
 #endif
