@@ -823,6 +823,37 @@ static void build_prose(struct builder *b, const struct ld_section *s, const str
 	free(st);
 }
 
+/*
+ * "All may block [not true, see below]": the exceptions are the rows
+ * below that hold a spinlock ("!!!inode->i_lock!!!") or run in an RCU
+ * callback ("called from RCU callback"), neither of which may sleep; the
+ * other methods may block. Resolved once the whole section is built.
+ */
+static void resolve_not_true(struct vl_ruleset *rs)
+{
+	int i, k;
+
+	for (i = 0; i < rs->nrules; i++) {
+		struct vl_rule *r = &rs->rules[i];
+		bool atomic = false;
+
+		if (r->origin != VL_FROM_STATEMENT || r->prop != VL_PROP_MAY_BLOCK ||
+		    !r->nreqs || r->reqs[0].kind != VL_REQ_UNKNOWN)
+			continue;
+		for (k = 0; k < rs->nrules; k++) {
+			const struct vl_rule *o = &rs->rules[k];
+
+			if (strcmp(o->section, r->section) || strcmp(o->method, r->method) ||
+			    !o->nreqs || o->reqs[0].kind != VL_REQ_HELD)
+				continue;
+			if (o->prop == VL_PROP_I_LOCK || o->prop == VL_PROP_D_LOCK ||
+			    o->prop == VL_PROP_RCU)
+				atomic = true;
+		}
+		r->reqs[0].kind = atomic ? VL_REQ_NO_BLOCK : VL_REQ_MAY_BLOCK;
+	}
+}
+
 struct vl_ruleset *rules_build(struct ld_doc *doc, const char *source, const char *version)
 {
 	struct builder b;
@@ -846,6 +877,7 @@ struct vl_ruleset *rules_build(struct ld_doc *doc, const char *source, const cha
 			build_prose(&b, s, &s->paras[j], ops, nops);
 		free(ops);
 	}
+	resolve_not_true(b.rs);
 	return b.rs;
 }
 

@@ -165,6 +165,15 @@ static void test_statements(void **state)
 			 VL_REQ_HELD_UNLOCKS);
 	assert_int_equal(get(rs, "vm_operations_struct.fault.folio_lock")->reqs[0].kind,
 			 VL_REQ_MAY_RETURN_LOCKED);
+	/* "All may block [not true, see below]": the rows under a spinlock or in RCU do not */
+	assert_int_equal(get(rs, "super_operations.drop_inode.may_block")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "super_operations.free_inode.may_block")->reqs[0].kind,
+			 VL_REQ_NO_BLOCK);
+	assert_int_equal(get(rs, "super_operations.evict_inode.may_block")->reqs[0].kind,
+			 VL_REQ_MAY_BLOCK);
+	assert_int_equal(get(rs, "super_operations.statfs.may_block")->reqs[0].kind,
+			 VL_REQ_MAY_BLOCK);
 	rules_free(rs);
 }
 
