@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Method discovery: for each file the daemon holds open, copy the operation
- * tables of its inode, superblock, dentry and mapping as raw bytes.
+ * tables of its inode, superblock, dentry and mapping as raw bytes, and the
+ * vm_operations of the daemon's mappings of those files.
  *
  * The daemon decodes the bytes with the running kernel's BTF, member by
  * member, and maps each function pointer to its symbol. So nothing here, nor
@@ -62,6 +63,7 @@ int dump_ops(struct bpf_iter__task_file *ctx)
 	sb = BPF_CORE_READ(inode, i_sb);
 
 	r->fd = ctx->fd;
+	r->file = (__u64)file;
 	r->dev = BPF_CORE_READ(sb, s_dev);
 	r->sb = (__u64)sb;
 	r->s_type = (__u64)BPF_CORE_READ(sb, s_type);
@@ -80,6 +82,38 @@ int dump_ops(struct bpf_iter__task_file *ctx)
 	copy_ops(r, VL_OPS_AOPS, BPF_CORE_READ(inode, i_mapping, a_ops),
 		 bpf_core_type_size(struct address_space_operations));
 
+	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	return 0;
+}
+
+/*
+ * vm_ops are set by ->mmap on each mapping, not kept with the file: the
+ * daemon maps its sample files, and this reads what their mappings got.
+ */
+SEC("iter/task_vma")
+int dump_vm_ops(struct bpf_iter__task_vma *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vm_area_struct *vma = ctx->vma;
+	struct vl_disc_rec *r;
+	struct file *file;
+	__u32 zero = 0;
+	int k;
+
+	if (!task || !vma || BPF_CORE_READ(task, tgid) != target_tgid)
+		return 0;
+	file = BPF_CORE_READ(vma, vm_file);
+	if (!file)
+		return 0;
+	r = bpf_map_lookup_elem(&disc_scratch, &zero);
+	if (!r)
+		return 0;
+	r->fd = VL_DISC_VMA;
+	r->file = (__u64)file;
+	for (k = 0; k < VL_OPS_MAX; k++)
+		r->ops_size[k] = 0;
+	copy_ops(r, VL_OPS_VM, BPF_CORE_READ(vma, vm_ops),
+		 bpf_core_type_size(struct vm_operations_struct));
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 #include "vfslock_abi.h"
 #include "vfslock_filter.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -25,8 +26,11 @@ const volatile bool watch_all = false;	/* every task but our own */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool send_all_calls = false;	/* recording: compliant calls too */
-/* 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are tracked */
-const volatile __u32 track_classes = 0;
+/*
+ * 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are
+ * tracked. Not const: a filesystem mounted later may bring a class.
+ */
+__u32 track_classes = 0;
 
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
@@ -128,6 +132,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct nb_call);
 } nb_calls SEC(".maps");
+
+/* Methods whose first call under a per-VMA lock was sent (VL_HELD_VMA_LOCK). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);		/* traced function address */
+	__type(value, __u8);
+} vma_lock_seen SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -235,6 +247,21 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 	*obj = (__u64)sem - bpf_core_field_offset(struct inode, i_rwsem);
 	if (inode_watched((void *)*obj, dev))
 		return VL_LOCK_I_RWSEM;
+	if (track_classes & (1U << VL_LOCK_MMAP)) {
+		/*
+		 * Only the task's own mm: that is where faults and munmap take
+		 * it, and any other address would need a read to be told from
+		 * a stranger (access_remote_vm()'s foreign mm is not followed).
+		 */
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 mm = (__u64)t->mm;
+
+		if (mm && (__u64)sem == mm + bpf_core_field_offset(struct mm_struct, mmap_lock)) {
+			*obj = mm;
+			*dev = 0;
+			return VL_LOCK_MMAP;
+		}
+	}
 	off = invalidate_lock_offset();
 	if ((track_classes & (1U << VL_LOCK_INVALIDATE)) && off) {
 		*obj = (__u64)sem - off;
@@ -284,6 +311,9 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 		else if (mode == VL_MODE_SHARED && op == VL_OP_RELEASE)
 			rdhold_add((__u64)sem, (__u32)pid_tgid, -1);
 	}
+	/* judged on what the method programs read; the stream need not carry it */
+	if (cls == VL_LOCK_MMAP)
+		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -386,11 +416,26 @@ RWSEM_RELEASE(up_read_non_owner, VL_OP_RELEASE, VL_MODE_SHARED, VL_PRIM_UP_READ_
 
 /* ---- methods ---------------------------------------------------------- */
 
-/* The inode an argument names (NULL if none) and its superblock. */
-static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb)
+/* The folio a write_begin returned through its last-but-one argument. */
+static __always_inline __u64 out_folio(__u64 arg)
+{
+	__u64 p = 0;
+
+	bpf_probe_read_kernel(&p, sizeof(p), (void *)arg);
+	return p;
+}
+
+/*
+ * The inode an argument names (NULL if none) and its superblock. @at_ret0:
+ * the method has returned 0, so what an out argument points to is set.
+ */
+static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb,
+						 bool at_ret0)
 {
 	struct inode *inode = NULL;
 	struct address_space *mapping = NULL;
+	struct vm_area_struct *vma;
+	__u64 p;
 
 	*sb = 0;
 	switch (kind) {
@@ -423,6 +468,23 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 		break;
 	case VL_ARG_RAC:
 		mapping = BPF_CORE_READ((struct readahead_control *)arg, mapping);
+		break;
+	case VL_ARG_FOLIO_OUT:
+	case VL_ARG_PAGE_OUT:
+		if (!at_ret0)
+			return NULL;
+		p = out_folio(arg);
+		if (!p)
+			return NULL;
+		mapping = BPF_CORE_READ((struct page *)p, mapping);
+		if ((__u64)mapping & 3)
+			mapping = NULL;
+		break;
+	case VL_ARG_VMF:
+	case VL_ARG_VMA:
+		vma = kind == VL_ARG_VMA ? (void *)arg :
+					   BPF_CORE_READ((struct vm_fault *)arg, vma);
+		inode = BPF_CORE_READ(vma, vm_file, f_inode);
 		break;
 	default:
 		return NULL;
@@ -486,10 +548,25 @@ static __always_inline __u8 folio_mode(__u8 kind, __u64 arg)
 	return (flags & 1) ? VL_MODE_EXCL : VL_MODE_NONE;
 }
 
+/* The mm whose mmap_lock a vm_operations argument names. */
+static __always_inline __u64 arg_mm(__u8 kind, __u64 arg)
+{
+	struct vm_area_struct *vma;
+
+	if (kind == VL_ARG_VMA)
+		vma = (void *)arg;
+	else if (kind == VL_ARG_VMF)
+		vma = BPF_CORE_READ((struct vm_fault *)arg, vma);
+	else
+		return 0;
+	return (__u64)BPF_CORE_READ(vma, vm_mm);
+}
+
 /*
  * The state of the lock need @n names, on the object of argument @arg of
  * kind @kind whose inode and superblock @o holds. i_rwsem needs read theirs
- * through @o itself.
+ * through @o itself. Folios an argument only points to (out arguments, a
+ * fault's vmf->page) are read at return, when set.
  */
 static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64 arg,
 				       const struct vl_obj *o, __u64 task, __u32 tid)
@@ -519,9 +596,32 @@ static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64
 			return VL_HELD_NA;
 		return spin_mode_at(arg + bpf_core_field_offset(struct dentry, d_lockref));
 	case VL_LOCK_FOLIO:
+		if (kind == VL_ARG_FOLIO_OUT || kind == VL_ARG_PAGE_OUT) {
+			__u64 p = out_folio(arg);
+
+			return p ? folio_mode(kind == VL_ARG_FOLIO_OUT ? VL_ARG_FOLIO :
+					      VL_ARG_PAGE, p) : VL_HELD_NA;
+		}
+		if (kind == VL_ARG_VMF) {
+			__u64 p = (__u64)BPF_CORE_READ((struct vm_fault *)arg, page);
+
+			return p ? folio_mode(VL_ARG_PAGE, p) : VL_HELD_NA;
+		}
 		if (kind != VL_ARG_FOLIO && kind != VL_ARG_PAGE)
 			return VL_HELD_NA;
 		return folio_mode(kind, arg);
+	case VL_LOCK_MMAP: {
+		__u64 mm = arg_mm(kind, arg);
+		__u32 vma_lock = fault_flag_vma_lock();
+
+		if (!mm)
+			return VL_HELD_NA;
+		if (kind == VL_ARG_VMF && vma_lock &&
+		    (BPF_CORE_READ((struct vm_fault *)arg, flags) & vma_lock))
+			return VL_HELD_VMA_LOCK;
+		return rwsem_mode_at(mm + bpf_core_field_offset(struct mm_struct, mmap_lock),
+				     task, tid);
+	}
 	default:
 		return VL_HELD_NA;
 	}
@@ -533,7 +633,7 @@ static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64
  * False when the argument names nothing.
  */
 static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __u64 task,
-				      __u32 tid, bool *watched)
+				      __u32 tid, bool at_ret0, bool *watched)
 {
 	struct inode *inode;
 	__u64 sb = 0;
@@ -541,7 +641,7 @@ static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __
 
 	if (kind == VL_ARG_SCALAR || !arg)
 		return false;
-	inode = arg_objects(kind, arg, &sb);
+	inode = arg_objects(kind, arg, &sb, at_ret0);
 	if (!inode && !sb)
 		return false;
 	o->present = 1;
@@ -663,7 +763,7 @@ static __always_inline void nb_exit(__u64 ip, __u32 tid)
  * the arguments, and the objects read from them. NULL: nothing to record.
  */
 static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int nargs,
-							  __u64 pid_tgid, bool exit,
+							  __u64 pid_tgid, bool exit, bool at_ret0,
 							  struct vl_method_cfg **cfgp,
 							  bool *watched_fs)
 {
@@ -707,7 +807,7 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 		/* shared helpers (simple_lookup...) serve unwatched filesystems too */
 		if (i < nargs)
 			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], e->hdr.task,
-				  (__u32)pid_tgid, watched_fs);
+				  (__u32)pid_tgid, at_ret0, watched_fs);
 	}
 	*cfgp = cfg;
 	return e;
@@ -734,6 +834,24 @@ static __always_inline int method_submit(struct vl_ev_method *e, __u16 type, __u
 	return 0;
 }
 
+/* A stack for a suspect record; the record's size follows. */
+static __always_inline __u32 method_stack(__u64 *ctx, struct vl_ev_method *e, bool entry)
+{
+	long n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
+
+	if (n <= 0) {
+		e->flags |= VL_MF_STACK_FAILED;
+		stat_inc(VL_STAT_STACK_FAIL);
+		return VL_METHOD_EV_SIZE_NOSTACK;
+	}
+	e->nstack = n / sizeof(__u64);
+	e->flags |= VL_MF_STACK;
+	if (entry && direct_call(e, e->ip))
+		e->flags |= VL_MF_DIRECT_CALL;
+	stat_inc(VL_STAT_STACKS);
+	return sizeof(*e);
+}
+
 static __always_inline int method_enter(__u64 *ctx, const int nargs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -743,7 +861,7 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	__u32 size;
 	int i;
 
-	e = method_begin(ctx, nargs, pid_tgid, false, &cfg, &watched_fs);
+	e = method_begin(ctx, nargs, pid_tgid, false, false, &cfg, &watched_fs);
 	if (!e || !cfg || !watched_fs)
 		return 0;
 	if (cfg->flags & VL_CFG_READS_RCU_WALK) {
@@ -762,13 +880,20 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		__u8 a = n->arg;
 
 		e->need_held[i] = VL_HELD_NA;
-		if (i >= cfg->nneeds)
+		if (i >= cfg->nneeds || n->at != VL_AT_ENTRY)
 			continue;
 		if (n->cls != VL_LOCK_I_RWSEM && a < VL_MAX_ARGS)
 			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
 						     e->hdr.task, (__u32)pid_tgid);
 		if (vl_need_unmet(e, n, i))
 			e->flags |= VL_MF_SUSPECT;
+		if (e->need_held[i] == VL_HELD_VMA_LOCK) {
+			__u8 one = 1;
+
+			stat_inc(VL_STAT_VMA_LOCK);
+			if (!bpf_map_update_elem(&vma_lock_seen, &e->ip, &one, BPF_NOEXIST))
+				e->flags |= VL_MF_SUSPECT;
+		}
 	}
 	/*
 	 * The needs over-approximate every rule bound to this method, so when
@@ -785,28 +910,16 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		obj_identity(&e->obj[i]);
 
 	size = VL_METHOD_EV_SIZE_NOSTACK;
-	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS)) {
-		long n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
-
-		if (n > 0) {
-			e->nstack = n / sizeof(__u64);
-			e->flags |= VL_MF_STACK;
-			if (direct_call(e, e->ip))
-				e->flags |= VL_MF_DIRECT_CALL;
-			size = sizeof(*e);
-			stat_inc(VL_STAT_STACKS);
-		} else {
-			e->flags |= VL_MF_STACK_FAILED;
-			stat_inc(VL_STAT_STACK_FAIL);
-		}
-	}
+	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS))
+		size = method_stack(ctx, e, true);
 	e->ret = 0;
 	return method_submit(e, VL_EV_METHOD_ENTER, size, pid_tgid);
 }
 
 /*
- * Exit records carry what a method left behind: the return value, and the
- * objects re-read (a lookup may have made a negative dentry positive).
+ * Exit records carry what a method left behind: the return value, the
+ * objects re-read, and the needs read at return (write_begin's folio, a
+ * fault's page). Like entries, they are sent only when a need is unmet.
  */
 static __always_inline int method_exit(__u64 *ctx)
 {
@@ -815,21 +928,43 @@ static __always_inline int method_exit(__u64 *ctx)
 	struct vl_ev_method *e;
 	bool watched_fs;
 	__u64 ret = 0;
+	__u32 size = VL_METHOD_EV_SIZE_NOSTACK;
 	int i;
 
 	if (!task_watched(pid_tgid))
 		return 0;
 	nb_exit(bpf_get_func_ip(ctx), (__u32)pid_tgid);
-	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, &cfg, &watched_fs);
-	if (!e || !watched_fs)
+	/* void methods: the helper fails and 0 stands */
+	bpf_get_func_ret(ctx, &ret);
+	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, ret == 0, &cfg,
+			 &watched_fs);
+	if (!e || !cfg || !watched_fs)
+		return 0;
+	e->ret = ret;
+	#pragma unroll
+	for (i = 0; i < VL_MAX_NEEDS; i++) {
+		const struct vl_need *n = &cfg->need[i];
+		__u8 a = n->arg;
+
+		e->need_held[i] = VL_HELD_NA;
+		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS)
+			continue;
+		if ((n->at == VL_AT_EXIT_RET0 && ret) ||
+		    (n->at == VL_AT_EXIT_RET_FLAG && !(ret & n->flag_mask)))
+			continue;
+		e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
+					     e->hdr.task, (__u32)pid_tgid);
+		if (vl_need_unmet(e, n, i))
+			e->flags |= VL_MF_SUSPECT;
+	}
+	if (!(e->flags & VL_MF_SUSPECT) && !send_all_calls)
 		return 0;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++)
 		obj_identity(&e->obj[i]);
-	/* void methods: the helper fails and 0 stands */
-	bpf_get_func_ret(ctx, &ret);
-	e->ret = ret;
-	return method_submit(e, VL_EV_METHOD_EXIT, VL_METHOD_EV_SIZE_NOSTACK, pid_tgid);
+	if (e->flags & VL_MF_SUSPECT)
+		size = method_stack(ctx, e, false);
+	return method_submit(e, VL_EV_METHOD_EXIT, size, pid_tgid);
 }
 
 /*
@@ -886,7 +1021,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
 		if (cfg && i < cfg->nargs) {
 			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], (__u64)prev, tid,
-				  &watched_fs);
+				  false, &watched_fs);
 			obj_identity(&e->obj[i]);
 		}
 	}

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define VL_ABI_VERSION		3
+#define VL_ABI_VERSION		4
 
 #define VL_MAX_ARGS		6	/* arguments a method event carries */
 #define VL_MAX_STACK		32	/* kernel frames kept for a suspect call */
@@ -61,6 +61,7 @@ enum vl_lock_class {
 	VL_LOCK_I_LOCK		= 4,	/* inode->i_lock: locked by someone */
 	VL_LOCK_D_LOCK		= 5,	/* dentry->d_lock: locked by someone */
 	VL_LOCK_FOLIO		= 6,	/* PG_locked of the folio or page */
+	VL_LOCK_MMAP		= 7,	/* vma->vm_mm->mmap_lock */
 	VL_LOCK_CLASS_MAX,
 };
 
@@ -122,6 +123,15 @@ enum vl_arg_kind {
 	VL_ARG_FOLIO		= 7,	/* struct folio *: its mapping's host */
 	VL_ARG_PAGE		= 8,	/* struct page *: likewise */
 	VL_ARG_RAC		= 9,	/* struct readahead_control *: its mapping's host */
+	/*
+	 * Where the method returns a folio (write_begin's foliop, or pagep
+	 * before 6.12): nothing at entry, where it may be uninitialised; at
+	 * a return of 0, the folio it points to.
+	 */
+	VL_ARG_FOLIO_OUT	= 10,	/* struct folio ** */
+	VL_ARG_PAGE_OUT		= 11,	/* struct page ** */
+	VL_ARG_VMF		= 12,	/* struct vm_fault *: vma's file; vmf->page at return */
+	VL_ARG_VMA		= 13,	/* struct vm_area_struct *: its file, and its mm */
 };
 
 /* What the kernel read of one object's i_rwsem at method entry. */
@@ -139,6 +149,13 @@ struct vl_obj {
 
 /* need_held[] of a need whose object the call did not name */
 #define VL_HELD_NA		0xff
+/*
+ * need_held[] of an mmap_lock need when the fault ran under its vma's
+ * own lock instead (FAULT_FLAG_VMA_LOCK, 6.4+): not what the table says,
+ * but the kernel's design; the filter sends the first such call of each
+ * method with its stack, and counts the others (VL_STAT_VMA_LOCK).
+ */
+#define VL_HELD_VMA_LOCK	0xfe
 
 enum vl_method_flags {
 	VL_MF_SUSPECT		= 1 << 0,	/* kernel filter found a requirement unmet */
@@ -161,7 +178,8 @@ struct vl_ev_method {
 	 * For each compiled need of a class other than i_rwsem, the enum
 	 * vl_mode in which the kernel found the lock held (by this task for
 	 * rwsems and mutexes, by anyone for spinlocks and the folio lock), or
-	 * VL_HELD_NA.
+	 * VL_HELD_NA: entry records fill the needs read at entry, exit
+	 * records those read at return.
 	 */
 	__u8 need_held[VL_MAX_NEEDS];
 	struct vl_obj obj[VL_MAX_ARGS];	/* obj[i] derived from args[i] */
@@ -184,17 +202,25 @@ struct vl_ev_task {
  * conditions the kernel cannot evaluate cheaply are compiled as if they held,
  * so a call the engine flags always carries a stack; the engine alone decides.
  */
+enum vl_need_at {
+	VL_AT_ENTRY		= 0,
+	VL_AT_EXIT_RET0		= 1,	/* at return, when the method returned 0 */
+	VL_AT_EXIT_RET_FLAG	= 2,	/* at return, when ret & flag_mask */
+};
+
 struct vl_need {
 	__u8 arg;		/* object index */
 	__u8 mode;		/* enum vl_mode required */
 	__u8 flag_arg;		/* with flag_mask: only when args[flag_arg] & flag_mask */
 	__u8 cls;		/* enum vl_lock_class of the lock read */
-	__u32 flag_mask;
+	__u32 flag_mask;	/* VL_AT_EXIT_RET_FLAG: the flag of the return value */
+	__u8 at;		/* enum vl_need_at */
+	__u8 pad[3];
 };
 
 enum vl_cfg_flags {
 	VL_CFG_STACK_ALWAYS	= 1 << 0,
-	VL_CFG_EXIT_EVENT	= 1 << 1,
+	VL_CFG_EXIT_EVENT	= 1 << 1,	/* some need is read at return */
 	VL_CFG_NO_BLOCK		= 1 << 2,	/* may not block */
 	VL_CFG_NO_BLOCK_RCU	= 1 << 3,	/* may not block when called in rcu-walk */
 	VL_CFG_NOT_RCU_WALK	= 1 << 4,	/* never called in rcu-walk */
@@ -237,24 +263,32 @@ enum vl_stat {
 	VL_STAT_CALLS_MET,	/* method calls the filter found compliant: not sent */
 	VL_STAT_BLOCKED,	/* sleeps inside no-block methods: sent */
 	VL_STAT_NB_FULL,	/* no-block task table full: a sleep may go unseen */
+	VL_STAT_VMA_LOCK,	/* vm_operations calls under a per-VMA lock */
 	VL_STAT_MAX,
 };
 
-/* Discovery: one record per open file, ops tables as raw bytes. */
+/*
+ * Discovery: one record per open file, ops tables as raw bytes; then one
+ * per mapping of those files, with only its vm_ops (fd is VL_DISC_VMA).
+ */
 enum vl_ops_kind {
 	VL_OPS_INODE = 0,
 	VL_OPS_FILE,
 	VL_OPS_SUPER,
 	VL_OPS_DENTRY,
 	VL_OPS_AOPS,
+	VL_OPS_VM,
 	VL_OPS_MAX,
 };
+
+#define VL_DISC_VMA		0xffffffffU
 
 #define VL_OPS_BYTES		512
 
 struct vl_disc_rec {
 	__u32 fd;
 	__u32 dev;
+	__u64 file;		/* struct file *: ties a mapping to its open file */
 	__u64 sb;
 	__u64 s_type;
 	__u64 ino;

@@ -17,7 +17,10 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
-/* Whether need @n, the @idx-th of its method, is unmet by the call @e. */
+/*
+ * Whether need @n, the @idx-th of its method, is unmet by the call @e: an
+ * entry record for needs read at entry, an exit record for the others.
+ */
 static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const struct vl_need *n,
 					  int idx)
 {
@@ -25,7 +28,12 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 
 	if (a >= VL_MAX_ARGS || idx < 0 || idx >= VL_MAX_NEEDS)
 		return false;
-	if (n->flag_mask) {
+	/* a need read at return binds only when the return value says so */
+	if (n->at == VL_AT_EXIT_RET0 && e->ret != 0)
+		return false;
+	if (n->at == VL_AT_EXIT_RET_FLAG && !(e->ret & n->flag_mask))
+		return false;
+	if (n->at == VL_AT_ENTRY && n->flag_mask) {
 		__u8 fa = n->flag_arg;
 
 		if (fa >= VL_MAX_ARGS || !(e->args[fa] & n->flag_mask))
@@ -37,7 +45,8 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 		held = e->obj[a].held;
 	} else {
 		held = e->need_held[idx];
-		if (held == VL_HELD_NA)
+		/* per-VMA lock faults: the kernel chose which to send */
+		if (held == VL_HELD_NA || held == VL_HELD_VMA_LOCK)
 			return false;
 	}
 	return held < n->mode;

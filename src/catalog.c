@@ -6,12 +6,19 @@
 #include "catalog.h"
 #include "util.h"
 
+/*
+ * The array is allocated once, whole: reports and attach failures point
+ * into it, and a filesystem mounted mid-run adds to it.
+ */
 struct vl_fn *catalog_add(struct vl_catalog *c, uint64_t addr, const char *name,
 			  const char *module)
 {
 	struct vl_fn *f;
 
-	c->fns = xrealloc(c->fns, (c->nfns + 1) * sizeof(*c->fns));
+	if (c->nfns == VL_CATALOG_MAX)
+		return NULL;
+	if (!c->fns)
+		c->fns = xcalloc(VL_CATALOG_MAX, sizeof(*c->fns));
 	f = &c->fns[c->nfns];
 	memset(f, 0, sizeof(*f));
 	f->id = c->nfns++;

@@ -14,6 +14,7 @@
 #include "vfslock_abi.h"
 
 #define VL_MAX_ROLES 4
+#define VL_CATALOG_MAX 8192	/* the kernel's method table holds as many */
 
 struct vl_role {
 	char *ops_struct;	/* "inode_operations" */
@@ -38,6 +39,7 @@ struct vl_catalog {
 	struct vl_fn *fns;
 };
 
+/* NULL when the catalog is full; entries never move. */
 struct vl_fn *catalog_add(struct vl_catalog *c, uint64_t addr, const char *name,
 			  const char *module);
 struct vl_fn *catalog_by_addr(struct vl_catalog *c, uint64_t addr);

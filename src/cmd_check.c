@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -83,6 +84,8 @@ struct check {
 	uint64_t t_start, t_end;
 	double cpu_start, cpu_end;	/* vfslock's own CPU time around the workload */
 	uint64_t stats[VL_STAT_MAX];
+	int mounts_fd;			/* /proc/self/mountinfo, polled for changes */
+	int pickups;			/* filesystems mounted and picked up mid-run */
 };
 
 static bool prerequisites(void)
@@ -195,6 +198,10 @@ static void print_summary(struct check *ck, FILE *f)
 		fprintf(f, "  sleeps        %" PRIu64 " inside methods that may not block, %" PRIu64
 			" calls not followed (task table full)\n",
 			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_FULL]);
+	if (ck->stats[VL_STAT_VMA_LOCK])
+		fprintf(f, "  per-VMA lock  %" PRIu64 " vm_operations calls under their vma's lock, "
+			"not mmap_lock (the first of each method reported)\n",
+			ck->stats[VL_STAT_VMA_LOCK]);
 	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
 		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
 	if (es->state_mismatch || es->no_stack)
@@ -229,6 +236,7 @@ static json_object *summary_json(struct check *ck)
 	for (i = 0; i < ck->disc.ntypes; i++)
 		json_object_array_add(fs, json_object_new_string(ck->disc.types[i].name));
 	json_object_object_add(o, "filesystems", fs);
+	json_object_object_add(o, "mounts_picked_up", json_object_new_int(ck->pickups));
 	json_object_object_add(o, "methods_traced", json_object_new_int(ck->live.nmethods));
 	json_object_object_add(o, "lock_primitives", json_object_new_int(ck->live.nprims));
 	for (i = 0; i < ck->live.nfails; i++) {
@@ -257,6 +265,10 @@ static json_object *summary_json(struct check *ck)
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_BLOCK]));
 	json_object_object_add(ev, "calls_not_followed",
 			       json_object_new_int64(ck->stats[VL_STAT_NB_FULL]));
+	json_object_object_add(ev, "exits",
+			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_EXIT]));
+	json_object_object_add(ev, "vma_locked_calls",
+			       json_object_new_int64(ck->stats[VL_STAT_VMA_LOCK]));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "method_calls",
 			       json_object_new_int64(es->calls + ck->stats[VL_STAT_CALLS_MET]));
@@ -294,10 +306,62 @@ static void cleanup(struct check *ck)
 	catalog_free(&ck->cat);
 	discovery_free(&ck->disc);
 	mounts_free(&ck->mounts);
+	if (ck->mounts_fd >= 0)
+		close(ck->mounts_fd);
 	ksyms__free(ck->ks);
 	kbtf__free(ck->kb);
 	rules_free(ck->rs);
 	supp_free(&ck->supps);
+}
+
+/* Whether the mount table changed since the last call: mountinfo polls so. */
+static bool mounts_changed(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLPRI };
+
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & (POLLPRI | POLLERR));
+}
+
+/*
+ * Filesystems mounted while the workload runs: their methods are found
+ * and traced from then on, their types and superblocks watched. Calls
+ * made before the pickup are not seen; the message says when it happened.
+ */
+static void pick_up_mounts(struct check *ck, const struct vl_live_opts *lo)
+{
+	struct vl_discovery d = { 0 };
+	struct vl_mounts fresh;
+	int from = ck->cat.nfns, nfails = ck->live.nfails, n, i, err;
+	char msg[512];
+
+	if (discover_new_mounts(NULL, ck->fslist, &ck->mounts, &fresh) || !fresh.n) {
+		mounts_free(&fresh);
+		return;
+	}
+	err = discover_methods(&fresh, ck->kb, ck->ks, &ck->cat, &d);
+	if (err) {
+		p_warn("reading the operation tables of %s: %s; not checked", fresh.v[0].mnt,
+		       strerror(-err));
+		goto out;
+	}
+	n = live_add(&ck->live, lo, &d, from, msg, sizeof(msg));
+	if (n < 0) {
+		p_warn("tracing the methods of %s: %s", fresh.v[0].mnt, msg);
+		goto out;
+	}
+	discovery_merge(&ck->disc, &d);
+	for (i = nfails; i < ck->live.nfails; i++)
+		p_warn("%s (%s->%s) not traced: %s", ck->live.fails[i].fn->name,
+		       ck->live.fails[i].fn->roles[0].ops_struct,
+		       ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+	for (i = 0; i < fresh.n; i++)
+		p_info("picked up %s mounted at %s after %.1f s: %d more method implementations "
+		       "traced", fresh.v[i].fstype, fresh.v[i].mnt,
+		       (now_ns() - ck->t_start) / 1e9, n);
+	ck->pickups += fresh.n;
+out:
+	discovery_free(&d);
+	mounts_free(&fresh);
 }
 
 static int run(struct check *ck)
@@ -329,6 +393,8 @@ static int run(struct check *ck)
 		p_err("reading /proc/kallsyms: %s", strerror(errno));
 		return EXIT_TOOL;
 	}
+	/* opened first: a mount made from here on shows as a change */
+	ck->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	ret = discover_mounts(NULL, ck->fslist, &ck->mounts);
 	if (ret || !ck->mounts.n) {
 		p_err("no mounted filesystem of type %s", ck->fslist ? ck->fslist : "any");
@@ -412,6 +478,8 @@ static int run(struct check *ck)
 
 		if (live_poll(&ck->live, 100) < 0)
 			break;
+		if (mounts_changed(ck->mounts_fd))
+			pick_up_mounts(ck, &lo);
 		w = waitpid(ck->child, &ck->status, WNOHANG);
 		if (w == ck->child)
 			break;
@@ -478,7 +546,7 @@ int do_check(int argc, char **argv)
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct check ck = { .ring_bytes = 16 << 20 };
+	struct check ck = { .ring_bytes = 16 << 20, .mounts_fd = -1 };
 	char err[512];
 	int opt, ret;
 	long mb;

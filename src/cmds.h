@@ -21,6 +21,7 @@ struct cmd {
 int cmd_select(const struct cmd *table, int argc, char **argv, int (*help)(int, char **));
 
 int do_check(int argc, char **argv);
+int do_methods(int argc, char **argv);
 int do_probe(int argc, char **argv);
 int do_rules(int argc, char **argv);
 

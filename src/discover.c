@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +86,35 @@ int discover_mounts(const char *mountinfo, const char *fslist, struct vl_mounts 
 	return 0;
 }
 
+int discover_new_mounts(const char *mountinfo, const char *fslist, struct vl_mounts *known,
+			struct vl_mounts *fresh)
+{
+	struct vl_mounts now;
+	int i, k, err;
+
+	memset(fresh, 0, sizeof(*fresh));
+	err = discover_mounts(mountinfo, fslist, &now);
+	if (err)
+		return err;
+	for (i = 0; i < now.n; i++) {
+		for (k = 0; k < known->n && known->v[k].dev != now.v[i].dev; k++)
+			;
+		if (k < known->n)
+			continue;
+		known->v = xrealloc(known->v, (known->n + 1) * sizeof(*known->v));
+		known->v[known->n].mnt = xstrdup(now.v[i].mnt);
+		known->v[known->n].fstype = xstrdup(now.v[i].fstype);
+		known->v[known->n].dev = now.v[i].dev;
+		known->n++;
+		fresh->v = xrealloc(fresh->v, (fresh->n + 1) * sizeof(*fresh->v));
+		fresh->v[fresh->n] = now.v[i];
+		now.v[i].mnt = now.v[i].fstype = NULL;
+		fresh->n++;
+	}
+	mounts_free(&now);
+	return 0;
+}
+
 void mounts_free(struct vl_mounts *m)
 {
 	int i;
@@ -127,6 +157,7 @@ static void fdset_add(struct fdset *s, int fd)
 static void sample_mount(const struct vl_mount *m, struct fdset *s)
 {
 	bool seen[16] = { false };
+	struct stat st, root_st;
 	DIR *d;
 	int root, fd, budget = 256;
 	struct dirent *de;
@@ -134,6 +165,10 @@ static void sample_mount(const struct vl_mount *m, struct fdset *s)
 	root = open(m->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
 		return;
+	if (fstat(root, &root_st)) {
+		close(root);
+		return;
+	}
 	fdset_add(s, root);
 	fd = open(m->mnt, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
@@ -157,6 +192,11 @@ static void sample_mount(const struct vl_mount *m, struct fdset *s)
 		else if (de->d_type == DT_DIR)
 			flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 		fd = openat(dirfd(d), de->d_name, flags);
+		/* a mount point leads to another filesystem: not this one's sample */
+		if (fd >= 0 && (fstat(fd, &st) || st.st_dev != root_st.st_dev)) {
+			close(fd);
+			fd = -1;
+		}
 		if (fd >= 0) {
 			seen[de->d_type] = true;
 			fdset_add(s, fd);
@@ -173,6 +213,7 @@ static const char *const ops_struct_name[VL_OPS_MAX] = {
 	[VL_OPS_SUPER] = "super_operations",
 	[VL_OPS_DENTRY] = "dentry_operations",
 	[VL_OPS_AOPS] = "address_space_operations",
+	[VL_OPS_VM] = "vm_operations_struct",
 };
 
 struct decode_ctx {
@@ -202,6 +243,8 @@ static void add_method(void *arg, const char *member, unsigned int off)
 		if (!sym || sym->addr != addr)
 			return;	/* not the start of a known function */
 		fn = catalog_add(c->cat, addr, sym->name, sym->module);
+		if (!fn)
+			return;
 		if (kbtf__find_func(c->kb, sym->name, sym->module, &kf) == 0)
 			kbtf__func_shape(&kf, fn->arg_kind, &fn->nargs, &fn->returns_void);
 		else
@@ -211,37 +254,166 @@ static void add_method(void *arg, const char *member, unsigned int off)
 	catalog_add_fstype(fn, c->rec->fstype);
 }
 
-static void note_fstype(struct vl_discovery *out, const struct vl_disc_rec *r)
+static void add_sb(struct vl_discovery *out, uint64_t sb, uint32_t dev)
 {
 	int i;
 
-	for (i = 0; i < out->nsbs && out->sbs[i].sb != r->sb; i++)
-		;
-	if (i == out->nsbs) {
-		out->sbs = xrealloc(out->sbs, (out->nsbs + 1) * sizeof(*out->sbs));
-		out->sbs[out->nsbs].sb = r->sb;
-		out->sbs[out->nsbs].dev = r->dev;
-		out->nsbs++;
-	}
+	for (i = 0; i < out->nsbs; i++)
+		if (out->sbs[i].sb == sb)
+			return;
+	out->sbs = xrealloc(out->sbs, (out->nsbs + 1) * sizeof(*out->sbs));
+	out->sbs[out->nsbs].sb = sb;
+	out->sbs[out->nsbs].dev = dev;
+	out->nsbs++;
+}
+
+static void add_type(struct vl_discovery *out, const char *name, uint64_t s_type)
+{
+	int i;
 
 	for (i = 0; i < out->ntypes; i++)
-		if (out->types[i].s_type == r->s_type)
+		if (out->types[i].s_type == s_type)
 			return;
 	out->types = xrealloc(out->types, (out->ntypes + 1) * sizeof(*out->types));
-	snprintf(out->types[out->ntypes].name, sizeof(out->types[0].name), "%s", r->fstype);
-	out->types[out->ntypes].s_type = r->s_type;
+	snprintf(out->types[out->ntypes].name, sizeof(out->types[0].name), "%s", name);
+	out->types[out->ntypes].s_type = s_type;
 	out->ntypes++;
+}
+
+static void note_fstype(struct vl_discovery *out, const struct vl_disc_rec *r)
+{
+	add_sb(out, r->sb, r->dev);
+	add_type(out, r->fstype, r->s_type);
+}
+
+/*
+ * Map each sample regular file, one page, shared and read-only: its
+ * ->mmap sets the vm_operations a real mapping gets. Nothing is touched,
+ * so no page is read; the mappings go when discovery is done.
+ */
+static void map_samples(const struct fdset *s, void *maps[])
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		maps[i] = MAP_FAILED;
+		if (fstat(s->fd[i], &st) || !S_ISREG(st.st_mode))
+			continue;
+		maps[i] = mmap(NULL, 4096, PROT_READ, MAP_SHARED, s->fd[i], 0);
+	}
+}
+
+/* One pass of an iterator: records to @cb until the end. */
+static int read_iter(struct bpf_program *prog, void (*cb)(const struct vl_disc_rec *, void *),
+		     void *arg)
+{
+	struct bpf_link *link;
+	struct vl_disc_rec *rec;
+	int fd, err = 0;
+	ssize_t got;
+
+	link = bpf_program__attach_iter(prog, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		bpf_link__destroy(link);
+		return err;
+	}
+	rec = xmalloc(sizeof(*rec));
+	for (;;) {
+		size_t have = 0;
+
+		while (have < sizeof(*rec)) {
+			got = read(fd, (char *)rec + have, sizeof(*rec) - have);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			have += got;
+		}
+		if (have < sizeof(*rec))
+			break;
+		cb(rec, arg);
+	}
+	free(rec);
+	close(fd);
+	bpf_link__destroy(link);
+	return err;
+}
+
+struct disc_pass {
+	const struct fdset *fds;
+	struct kbtf *kb;
+	const struct ksyms *ks;
+	struct vl_catalog *cat;
+	struct vl_discovery *out;
+	int nfiles;
+	struct {
+		uint64_t file;
+		char fstype[32];
+	} files[64];
+};
+
+static void decode_tables(struct disc_pass *p, const struct vl_disc_rec *rec)
+{
+	int k;
+
+	for (k = 0; k < VL_OPS_MAX; k++) {
+		struct decode_ctx c = { rec, k, p->kb, p->ks, p->cat };
+
+		if (rec->ops_size[k])
+			kbtf__fnptr_members(p->kb, ops_struct_name[k], add_method, &c);
+	}
+}
+
+static void on_file(const struct vl_disc_rec *rec, void *arg)
+{
+	struct disc_pass *p = arg;
+	int i;
+
+	for (i = 0; i < p->fds->n && p->fds->fd[i] != (int)rec->fd; i++)
+		;
+	if (i == p->fds->n)
+		return;	/* one of our other files */
+	if (p->nfiles < (int)ARRAY_SIZE(p->files)) {
+		p->files[p->nfiles].file = rec->file;
+		snprintf(p->files[p->nfiles].fstype, sizeof(p->files[0].fstype), "%s",
+			 rec->fstype);
+		p->nfiles++;
+	}
+	note_fstype(p->out, rec);
+	decode_tables(p, rec);
+}
+
+static void on_vma(const struct vl_disc_rec *rec, void *arg)
+{
+	struct disc_pass *p = arg;
+	struct vl_disc_rec *r;
+	int i;
+
+	for (i = 0; i < p->nfiles && p->files[i].file != rec->file; i++)
+		;
+	if (i == p->nfiles)
+		return;	/* a mapping of some other file: a library, say */
+	/* the record carries only vm_ops; the file's pass named its type */
+	r = xmalloc(sizeof(*r));
+	memcpy(r, rec, sizeof(*r));
+	snprintf(r->fstype, sizeof(r->fstype), "%s", p->files[i].fstype);
+	decode_tables(p, r);
+	free(r);
 }
 
 int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ksyms *ks,
 		     struct vl_catalog *cat, struct vl_discovery *out)
 {
 	struct discover_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	struct vl_disc_rec *rec;
 	struct fdset fds = { 0 };
-	int i, k, iter_fd = -1, err = 0;
-	ssize_t got;
+	void *maps[ARRAY_SIZE(fds.fd)];
+	struct disc_pass *pass;
+	int i, err = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < m->n; i++) {
@@ -251,59 +423,43 @@ int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ks
 		if (fds.n == before)
 			out->nfailed++;
 	}
+	map_samples(&fds, maps);
 
+	pass = xcalloc(1, sizeof(*pass));
+	*pass = (struct disc_pass){ .fds = &fds, .kb = kb, .ks = ks, .cat = cat, .out = out };
 	skel = discover_bpf__open();
-	if (!skel)
-		return -errno;
+	if (!skel) {
+		err = -errno;
+		goto out;
+	}
 	skel->rodata->target_tgid = getpid();
 	err = discover_bpf__load(skel);
 	if (err)
 		goto out;
-	link = bpf_program__attach_iter(skel->progs.dump_ops, NULL);
-	if (!link) {
-		err = -errno;
-		goto out;
-	}
-	iter_fd = bpf_iter_create(bpf_link__fd(link));
-	if (iter_fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	rec = xmalloc(sizeof(*rec));
-	for (;;) {
-		size_t have = 0;
-
-		while (have < sizeof(*rec)) {
-			got = read(iter_fd, (char *)rec + have, sizeof(*rec) - have);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got <= 0)
-				break;
-			have += got;
-		}
-		if (have < sizeof(*rec))
-			break;
-		for (i = 0; i < fds.n && fds.fd[i] != (int)rec->fd; i++)
-			;
-		if (i == fds.n)
-			continue;	/* one of our other files */
-		note_fstype(out, rec);
-		for (k = 0; k < VL_OPS_MAX; k++) {
-			struct decode_ctx c = { rec, k, kb, ks, cat };
-
-			if (rec->ops_size[k])
-				kbtf__fnptr_members(kb, ops_struct_name[k], add_method, &c);
-		}
-	}
-	free(rec);
+	err = read_iter(skel->progs.dump_ops, on_file, pass);
+	/* task_vma iterators came in 5.12: without one, no vm_operations */
+	if (!err)
+		read_iter(skel->progs.dump_vm_ops, on_vma, pass);
 out:
-	if (iter_fd >= 0)
-		close(iter_fd);
-	bpf_link__destroy(link);
+	free(pass);
 	discover_bpf__destroy(skel);
-	for (i = 0; i < fds.n; i++)
+	for (i = 0; i < fds.n; i++) {
+		if (maps[i] != MAP_FAILED)
+			munmap(maps[i], 4096);
 		close(fds.fd[i]);
+	}
 	return err;
+}
+
+void discovery_merge(struct vl_discovery *d, const struct vl_discovery *more)
+{
+	int i;
+
+	for (i = 0; i < more->nsbs; i++)
+		add_sb(d, more->sbs[i].sb, more->sbs[i].dev);
+	for (i = 0; i < more->ntypes; i++)
+		add_type(d, more->types[i].name, more->types[i].s_type);
+	d->nfailed += more->nfailed;
 }
 
 void discovery_free(struct vl_discovery *d)

@@ -25,6 +25,12 @@ struct vl_mounts {
 
 /* Mounts from @mountinfo whose type is in @fslist ("tmpfs,ext4"; NULL: all). */
 int discover_mounts(const char *mountinfo, const char *fslist, struct vl_mounts *out);
+/*
+ * Mounts of @fslist now in @mountinfo whose superblock @known lacks: added
+ * to @known, and returned in @fresh (which the caller frees).
+ */
+int discover_new_mounts(const char *mountinfo, const char *fslist, struct vl_mounts *known,
+			struct vl_mounts *fresh);
 void mounts_free(struct vl_mounts *m);
 
 /* A filesystem type instance found by discovery. */
@@ -50,6 +56,8 @@ struct vl_discovery {
  */
 int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ksyms *ks,
 		     struct vl_catalog *cat, struct vl_discovery *out);
+/* Add @more's types and superblocks to @d. */
+void discovery_merge(struct vl_discovery *d, const struct vl_discovery *more);
 void discovery_free(struct vl_discovery *d);
 
 #endif

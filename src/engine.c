@@ -17,6 +17,11 @@
 
 /* include/uapi/linux/fs.h; part of the rename(2) ABI, stable */
 #define VL_RENAME_EXCHANGE	(1 << 1)
+/*
+ * include/linux/mm_types.h enum vm_fault_reason: a fault handler returns
+ * it when it leaves vmf->page locked (0x0200 since the enum, v5.1).
+ */
+#define VL_VM_FAULT_LOCKED	0x0200
 
 struct bound {
 	const struct vl_rule *rule;
@@ -82,6 +87,7 @@ static uint8_t prop_class(enum vl_prop p)
 	case VL_PROP_I_LOCK:		return VL_LOCK_I_LOCK;
 	case VL_PROP_D_LOCK:		return VL_LOCK_D_LOCK;
 	case VL_PROP_FOLIO_LOCK:	return VL_LOCK_FOLIO;
+	case VL_PROP_MMAP_LOCK:		return VL_LOCK_MMAP;
 	default:			return VL_LOCK_NONE;
 	}
 }
@@ -91,7 +97,7 @@ static bool section_traced(const char *ops)
 {
 	static const char *const traced[] = {
 		"inode_operations", "file_operations", "super_operations",
-		"dentry_operations", "address_space_operations",
+		"dentry_operations", "address_space_operations", "vm_operations_struct",
 	};
 	size_t i;
 
@@ -114,7 +120,20 @@ static const char *const how_checked[VL_LOCK_CLASS_MAX] = {
 	[VL_LOCK_D_LOCK] = "at method entry: the spinlock word is locked (by this CPU or "
 			   "another: a spinlock does not record its holder)",
 	[VL_LOCK_FOLIO] = "at method entry: PG_locked set on the folio",
+	[VL_LOCK_MMAP] = "at method entry: the mmap_lock owner word of the vma's mm for "
+			 "exclusive holds, the task's reader holds of its own mm (down_read/"
+			 "up_read traced) for shared ones",
 };
+
+/* Where a requirement is read, for the kinds about the state at return. */
+static uint8_t req_at(const struct vl_req *q)
+{
+	switch (q->kind) {
+	case VL_REQ_LOCKS:		return VL_AT_EXIT_RET0;
+	case VL_REQ_MAY_RETURN_LOCKED:	return VL_AT_EXIT_RET_FLAG;
+	default:			return VL_AT_ENTRY;
+	}
+}
 
 /* A requirement that allows what it names: "yes" to may block or rcu-walk. */
 static bool req_permits(const struct vl_req *q)
@@ -190,8 +209,14 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 	for (i = 0; i < r->nreqs; i++) {
 		const struct vl_req *q = &r->reqs[i];
 
-		if (q->kind == VL_REQ_HELD_UNLOCKS && cls == VL_LOCK_FOLIO)
+		if (cls == VL_LOCK_FOLIO && (q->kind == VL_REQ_HELD_UNLOCKS ||
+					     q->kind == VL_REQ_LOCKS ||
+					     q->kind == VL_REQ_MAY_RETURN_LOCKED))
 			continue;
+		if (q->kind == VL_REQ_UNKNOWN && !strncmp(r->text, "maybe", 5)) {
+			*note = "\"maybe\": either state is allowed, nothing to check";
+			return false;
+		}
 		if (q->kind != VL_REQ_HELD) {
 			*note = "requirement kind not checked for this lock";
 			return false;
@@ -202,10 +227,18 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 		}
 	}
 	*note = how_checked[cls];
-	for (i = 0; i < r->nreqs; i++)
+	for (i = 0; i < r->nreqs; i++) {
 		if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS)
 			*note = "at method entry: PG_locked set on the folio (that the method "
 				"unlocks it, maybe after I/O, is not followed yet)";
+		else if (r->reqs[i].kind == VL_REQ_LOCKS)
+			*note = "at method return: when it returns 0, PG_locked set on the folio "
+				"it returns (*foliop, *pagep before 6.12)";
+		else if (r->reqs[i].kind == VL_REQ_MAY_RETURN_LOCKED)
+			*note = "at method return: when it returns VM_FAULT_LOCKED, PG_locked "
+				"set on vmf->page (the caller unlocks it; not locking it is allowed "
+				"without the flag)";
+	}
 	return true;
 }
 
@@ -318,7 +351,8 @@ const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, 
 	static const char *const by_kind[] = {
 		[VL_ARG_FILE] = "file", [VL_ARG_SB] = "superblock", [VL_ARG_MAPPING] = "mapping",
 		[VL_ARG_FOLIO] = "folio", [VL_ARG_PAGE] = "page", [VL_ARG_RAC] = "readahead",
-		[VL_ARG_PATH] = "path",
+		[VL_ARG_PATH] = "path", [VL_ARG_FOLIO_OUT] = "returned folio",
+		[VL_ARG_PAGE_OUT] = "returned page", [VL_ARG_VMF] = "vmf", [VL_ARG_VMA] = "vma",
 	};
 	uint8_t kind = arg >= 0 && arg < VL_MAX_ARGS ? fn->arg_kind[arg] : VL_ARG_SCALAR;
 
@@ -457,9 +491,18 @@ static bool kind_fits(uint8_t cls, uint8_t kind)
 		return kind == VL_ARG_DENTRY;
 	case VL_LOCK_FOLIO:
 		return kind == VL_ARG_FOLIO || kind == VL_ARG_PAGE;
+	case VL_LOCK_MMAP:
+		return kind == VL_ARG_VMA || kind == VL_ARG_VMF;
 	default:
 		return false;
 	}
+}
+
+/* Whether an argument of @kind names a folio only at return. */
+static bool kind_fits_at_exit(uint8_t cls, uint8_t kind)
+{
+	return cls == VL_LOCK_FOLIO &&
+	       (kind == VL_ARG_FOLIO_OUT || kind == VL_ARG_PAGE_OUT || kind == VL_ARG_VMF);
 }
 
 static uint8_t preferred_kind(uint8_t cls)
@@ -468,17 +511,19 @@ static uint8_t preferred_kind(uint8_t cls)
 	case VL_LOCK_S_UMOUNT:		return VL_ARG_SB;
 	case VL_LOCK_INVALIDATE:	return VL_ARG_MAPPING;
 	case VL_LOCK_I_LOCK:		return VL_ARG_INODE;
+	case VL_LOCK_MMAP:		return VL_ARG_VMA;
 	default:			return VL_ARG_SCALAR;
 	}
 }
 
 /*
  * Arguments whose objects a rule on a lock other than i_rwsem names: every
- * folio for folio rules ("yes (both)" of migrate_folio), otherwise the
- * first argument of the kind the lock lives in (the superblock for
- * s_umount), or failing that the first that leads to it.
+ * folio for folio rules ("yes (both)" of migrate_folio), those read at
+ * return for rules on the state at return, otherwise the first argument of
+ * the kind the lock lives in (the superblock for s_umount), or failing that
+ * the first that leads to it.
  */
-static unsigned int class_objects(const struct vl_fn *fn, uint8_t cls)
+static unsigned int class_objects(const struct vl_fn *fn, uint8_t cls, uint8_t at)
 {
 	uint8_t pref = preferred_kind(cls);
 	int i, first = -1;
@@ -487,7 +532,8 @@ static unsigned int class_objects(const struct vl_fn *fn, uint8_t cls)
 		unsigned int m = 0;
 
 		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
-			if (kind_fits(cls, fn->arg_kind[i]))
+			if (at == VL_AT_ENTRY ? kind_fits(cls, fn->arg_kind[i]) :
+						kind_fits_at_exit(cls, fn->arg_kind[i]))
 				m |= 1u << i;
 		return m;
 	}
@@ -579,12 +625,12 @@ static bool internal_call(const struct vl_engine *e, const struct vl_fn *fn,
 static const struct vl_method_cfg *cfg_of(struct vl_engine *e, const struct vl_fn *fn);
 
 /* The need the kernel read for lock class @cls on argument @arg, or -1. */
-static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls)
+static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls, uint8_t at)
 {
 	int n;
 
 	for (n = 0; n < cfg->nneeds; n++)
-		if (cfg->need[n].arg == arg && cfg->need[n].cls == cls)
+		if (cfg->need[n].arg == arg && cfg->need[n].cls == cls && cfg->need[n].at == at)
 			return n;
 	return -1;
 }
@@ -600,8 +646,10 @@ static void deviation(struct vl_engine *e, const struct vl_deviation *d, vl_devi
 }
 
 /*
- * Locks other than i_rwsem are judged on what the kernel read at entry
- * (need_held): their holders are not rebuilt in userspace.
+ * Locks other than i_rwsem are judged on what the kernel read (need_held)
+ * at entry, or at return for the state a method leaves: their holders are
+ * not rebuilt in userspace. Rules on the state at return bind only when
+ * the return value says the folio is the caller's to unlock.
  */
 static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 			    const struct vl_fn *fn, const struct vl_ev_method *ev,
@@ -610,18 +658,24 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 	const struct vl_rule *rule = b->v[k].rule;
 	const struct vl_req *q = &rule->reqs[b->v[k].req];
 	const struct vl_method_cfg *cfg = cfg_of(e, fn);
-	uint8_t cls = prop_class(rule->prop);
+	uint8_t cls = prop_class(rule->prop), at = req_at(q);
 	enum vl_mode need = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
-	unsigned int objs = class_objects(fn, cls);
+	unsigned int objs = class_objects(fn, cls, at);
+	bool exit = ev->hdr.type == VL_EV_METHOD_EXIT;
 	int i, n;
 
+	if (exit != (at != VL_AT_ENTRY))
+		return;
+	if ((at == VL_AT_EXIT_RET0 && ev->ret) ||
+	    (at == VL_AT_EXIT_RET_FLAG && !(ev->ret & VL_VM_FAULT_LOCKED)))
+		return;
 	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
 		struct vl_deviation d;
 		uint8_t held;
 
 		if (!(objs & (1u << i)))
 			continue;
-		n = need_index(cfg, i, cls);
+		n = need_index(cfg, i, cls, at);
 		if (n < 0) {
 			e->st.unverifiable++;
 			continue;
@@ -630,7 +684,7 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 		if (held == VL_HELD_NA)
 			continue;
 		e->st.checks++;
-		if (held >= need)
+		if (held >= need && held != VL_HELD_VMA_LOCK)
 			continue;
 		d = (struct vl_deviation){
 			.rule = rule, .req = q, .fn = fn, .role = &fn->roles[b->v[k].role],
@@ -696,6 +750,23 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 	}
 }
 
+/* An exit record: the rules on what the method leaves at return. */
+static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
+			 const struct vl_ev_method *ev, const struct vl_task *t,
+			 vl_deviation_fn cb, void *ctx)
+{
+	struct binding *b = binding_of(e, fn);
+	int k;
+
+	for (k = 0; k < b->n; k++) {
+		const struct vl_rule *rule = b->v[k].rule;
+
+		if (!rule_on_context(rule) && rule->prop != VL_PROP_I_RWSEM &&
+		    req_at(&rule->reqs[b->v[k].req]) != VL_AT_ENTRY)
+			judge_by_kernel(e, b, k, fn, ev, t, cb, ctx);
+	}
+}
+
 void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx)
 {
@@ -710,6 +781,10 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 	}
 	if (ev->hdr.type == VL_EV_METHOD_BLOCK) {
 		judge_context(e, fn, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
+		return;
+	}
+	if (ev->hdr.type == VL_EV_METHOD_EXIT) {
+		judge_return(e, fn, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
 		return;
 	}
 	if (ev->hdr.type != VL_EV_METHOD_ENTER)
@@ -827,8 +902,9 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 	for (k = 0; k < b->n; k++) {
 		const struct vl_req *q = &b->v[k].rule->reqs[b->v[k].req];
 		uint8_t mode = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
-		uint8_t cls = prop_class(b->v[k].rule->prop);
+		uint8_t cls = prop_class(b->v[k].rule->prop), at = req_at(q);
 		int flag_arg = q->cond == VL_COND_ARG_FLAG ? b->flag_arg[k] : -1;
+		uint32_t ret_flag = at == VL_AT_EXIT_RET_FLAG ? VL_VM_FAULT_LOCKED : 0;
 
 		if (rule_on_context(b->v[k].rule)) {
 			context_cfg(fn, &fn->roles[b->v[k].role], q, cfg);
@@ -840,7 +916,7 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 			int n;
 
 			if (cls != VL_LOCK_I_RWSEM)
-				candidate = class_objects(fn, cls) & (1u << i);
+				candidate = class_objects(fn, cls, at) & (1u << i);
 			else switch (q->target) {
 			case VL_TGT_DEFAULT:
 				candidate = resolve(fn, &fn->roles[b->v[k].role], VL_TGT_DEFAULT,
@@ -859,8 +935,9 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 			for (n = 0; n < cfg->nneeds; n++) {
 				struct vl_need *nd = &cfg->need[n];
 
-				if (nd->arg == i && nd->cls == cls &&
-				    (flag_arg < 0 ? !nd->flag_mask :
+				if (nd->arg == i && nd->cls == cls && nd->at == at &&
+				    (at != VL_AT_ENTRY ? nd->flag_mask == ret_flag :
+				     flag_arg < 0 ? !nd->flag_mask :
 				     nd->flag_arg == flag_arg && nd->flag_mask == q->cond_flag)) {
 					if (mode > nd->mode)
 						nd->mode = mode;
@@ -874,10 +951,13 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 				cfg->flags |= VL_CFG_STACK_ALWAYS;
 				continue;
 			}
+			if (at != VL_AT_ENTRY)
+				cfg->flags |= VL_CFG_EXIT_EVENT;
 			cfg->need[cfg->nneeds++] = (struct vl_need){
-				.arg = i, .mode = mode, .cls = cls,
+				.arg = i, .mode = mode, .cls = cls, .at = at,
 				.flag_arg = flag_arg >= 0 ? flag_arg : 0,
-				.flag_mask = flag_arg >= 0 ? q->cond_flag : 0,
+				.flag_mask = at != VL_AT_ENTRY ? ret_flag :
+					     flag_arg >= 0 ? q->cond_flag : 0,
 			};
 		}
 	}

@@ -147,17 +147,27 @@ static uint8_t arg_kind(const struct btf *btf, __u32 type_id)
 		{ "super_block", VL_ARG_SB },	{ "address_space", VL_ARG_MAPPING },
 		{ "folio", VL_ARG_FOLIO },	{ "page", VL_ARG_PAGE },
 		{ "readahead_control", VL_ARG_RAC },
+		{ "vm_fault", VL_ARG_VMF },	{ "vm_area_struct", VL_ARG_VMA },
 	};
 	const struct btf_type *t = peel(btf, type_id, NULL);
+	bool out = false;
 	const char *name;
 	size_t i;
 
 	if (!t || !btf_is_ptr(t))
 		return VL_ARG_SCALAR;
 	t = peel(btf, t->type, NULL);
+	/* a pointer to a folio or page pointer: what the method returns */
+	if (t && btf_is_ptr(t)) {
+		out = true;
+		t = peel(btf, t->type, NULL);
+	}
 	if (!t || !btf_is_struct(t))
 		return VL_ARG_SCALAR;
 	name = btf__name_by_offset(btf, t->name_off);
+	if (out)
+		return !strcmp(name, "folio") ? VL_ARG_FOLIO_OUT :
+		       !strcmp(name, "page") ? VL_ARG_PAGE_OUT : VL_ARG_SCALAR;
 	for (i = 0; i < ARRAY_SIZE(by_struct); i++)
 		if (!strcmp(name, by_struct[i].name))
 			return by_struct[i].kind;

@@ -58,11 +58,63 @@ static void add_fail(struct vl_live *lv, const struct vl_fn *fn, const char *why
 	lv->nfails++;
 }
 
+/* Whether @fn gets probes: checked, and with a known argument count. */
+static bool fn_traced(const struct vl_live_opts *o, const struct vl_fn *fn)
+{
+	return fn->nargs >= 1 && engine_fn_checked(o->eng, fn);
+}
+
+/* The filesystem types and superblocks @d found, into the kernel's filter. */
+static void watch_discovery(struct vl_live *lv, const struct vl_discovery *d)
+{
+	int i;
+
+	for (i = 0; d && i < d->ntypes; i++) {
+		__u64 key = d->types[i].s_type;
+		__u8 one = 1;
+
+		bpf_map__update_elem(lv->skel->maps.watched_fstypes, &key, sizeof(key), &one,
+				     sizeof(one), BPF_ANY);
+	}
+	for (i = 0; d && i < d->nsbs; i++) {
+		__u64 key = d->sbs[i].sb;
+		__u32 dev = d->sbs[i].dev;
+
+		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &dev,
+				     sizeof(dev), BPF_ANY);
+	}
+}
+
+/* The configuration of the catalog's implementations from @from on. */
+static int set_cfgs(struct vl_live *lv, const struct vl_live_opts *o, int from, char *err,
+		    size_t errlen)
+{
+	int i, ret;
+
+	for (i = from; i < o->cat->nfns; i++) {
+		const struct vl_fn *fn = &o->cat->fns[i];
+		struct vl_method_cfg cfg;
+		__u64 key = fn->addr;
+
+		if (!fn_traced(o, fn) || fn->nargs > VL_MAX_ARGS)
+			continue;
+		engine_method_cfg(o->eng, fn, &cfg);
+		ret = bpf_map__update_elem(lv->skel->maps.method_cfg, &key, sizeof(key), &cfg,
+					   sizeof(cfg), BPF_ANY);
+		if (ret) {
+			snprintf(err, errlen, "method table full at %s: %s", fn->name, strerror(-ret));
+			return ret;
+		}
+	}
+	/* readers of s_umount, invalidate_lock, mmap_lock cost a lookup per rwsem call */
+	lv->skel->bss->track_classes = engine_lock_classes(o->eng);
+	return 0;
+}
+
 int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *first_exit = NULL;
-	bool watch_sleeps = false;
+	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *any = NULL;
 	int i, ret;
 
 	memset(lv, 0, sizeof(*lv));
@@ -75,8 +127,6 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	lv->skel->rodata->watch_all = o->watch_all;
 	lv->skel->rodata->self_tgid = getpid();
 	lv->skel->rodata->wakeup_bytes = o->ring_bytes / 8;
-	/* readers of s_umount and invalidate_lock cost a lookup per rwsem call */
-	lv->skel->rodata->track_classes = engine_lock_classes(o->eng);
 	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
 
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
@@ -102,36 +152,35 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	}
 
 	/*
-	 * One loaded template per argument count; the rest are clones of it.
-	 * Exits are traced where a rule needs them (blocking), and sleeps are
-	 * only watched when some method may not block.
+	 * One loaded template per argument count, and one for exits; the
+	 * rest are clones of them. The templates read arguments through
+	 * helpers, so any traced function can carry one whose count no
+	 * method has yet: a filesystem mounted later may need it. The
+	 * sleep watch is loaded too, attached once some method may not block.
 	 */
 	for (i = 0; i < o->cat->nfns; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];
-		struct vl_method_cfg cfg;
 
-		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS || !engine_fn_checked(o->eng, fn))
+		if (!fn_traced(o, fn) || fn->nargs > VL_MAX_ARGS)
 			continue;
 		if (!first[fn->nargs])
 			first[fn->nargs] = fn;
-		engine_method_cfg(o->eng, fn, &cfg);
-		if ((cfg.flags & VL_CFG_NEEDS_EXIT) && !first_exit)
-			first_exit = fn;
-		if (cfg.flags & (VL_CFG_NO_BLOCK | VL_CFG_NO_BLOCK_RCU))
-			watch_sleeps = true;
+		any = any ? any : fn;
 	}
-	bpf_program__set_autoload(lv->skel->progs.on_switch, watch_sleeps);
-	if (first_exit) {
+	bpf_program__set_autoattach(lv->skel->progs.on_switch, false);
+	if (any) {
 		p = lv->skel->progs.method_exit_any;
 		bpf_program__set_autoload(p, true);
-		ret = bpf_program__set_attach_target(p, 0, first_exit->name);
+		ret = bpf_program__set_attach_target(p, 0, any->name);
 		if (ret) {
-			snprintf(err, errlen, "exit template for %s: %s", first_exit->name,
+			snprintf(err, errlen, "exit template for %s: %s", any->name,
 				 strerror(-ret));
 			return ret;
 		}
 	}
 	for (i = 1; i <= VL_MAX_ARGS; i++) {
+		if (!first[i])
+			first[i] = any;
 		if (!first[i])
 			continue;
 		p = enter_template(lv->skel, i);
@@ -155,37 +204,8 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
 		return -errno;
 	}
-
-	for (i = 0; o->disc && i < o->disc->ntypes; i++) {
-		__u64 key = o->disc->types[i].s_type;
-		__u8 one = 1;
-
-		bpf_map__update_elem(lv->skel->maps.watched_fstypes, &key, sizeof(key), &one,
-				     sizeof(one), BPF_ANY);
-	}
-	for (i = 0; o->disc && i < o->disc->nsbs; i++) {
-		__u64 key = o->disc->sbs[i].sb;
-		__u32 dev = o->disc->sbs[i].dev;
-
-		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &dev,
-				     sizeof(dev), BPF_ANY);
-	}
-	for (i = 0; i < o->cat->nfns; i++) {
-		const struct vl_fn *fn = &o->cat->fns[i];
-		struct vl_method_cfg cfg;
-		__u64 key = fn->addr;
-
-		if (fn->nargs < 1 || fn->nargs > VL_MAX_ARGS || !engine_fn_checked(o->eng, fn))
-			continue;
-		engine_method_cfg(o->eng, fn, &cfg);
-		ret = bpf_map__update_elem(lv->skel->maps.method_cfg, &key, sizeof(key), &cfg,
-					   sizeof(cfg), BPF_ANY);
-		if (ret) {
-			snprintf(err, errlen, "method table full at %s: %s", fn->name, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
+	watch_discovery(lv, o->disc);
+	return set_cfgs(lv, o, 0, err, errlen);
 }
 
 int live_watch_task(struct vl_live *lv, uint32_t tid)
@@ -281,18 +301,14 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 	return 0;
 }
 
-int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+/* Probes on the catalog's implementations from @from on; how many took. */
+static int attach_fns(struct vl_live *lv, const struct vl_live_opts *o, int from)
 {
 	const struct bpf_program *tmpl;
 	struct vl_method_cfg cfg;
-	int i, ret;
+	int i, n = 0;
 
-	ret = vfslock_bpf__attach(lv->skel);
-	if (ret) {
-		snprintf(err, errlen, "attaching the lock probes: %s", strerror(-ret));
-		return ret;
-	}
-	for (i = 0; i < o->cat->nfns; i++) {
+	for (i = from; i < o->cat->nfns; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];
 
 		if (!engine_fn_checked(o->eng, fn))
@@ -317,9 +333,42 @@ int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, siz
 		    clone_attach(lv, lv->skel->progs.method_exit_any, fn, o->kb))
 			continue;
 		if (!clone_attach(lv, tmpl, fn, o->kb))
-			lv->nmethods++;
+			n++;
+		/* a voluntary switch inside a method that may not block */
+		if ((cfg.flags & (VL_CFG_NO_BLOCK | VL_CFG_NO_BLOCK_RCU)) && !lv->switch_link) {
+			lv->switch_link = bpf_program__attach(lv->skel->progs.on_switch);
+			if (!lv->switch_link) {
+				lv->switch_link = NULL;
+				add_fail(lv, fn, "sched_switch not attached: its sleeps go unseen",
+					 errno);
+			}
+		}
 	}
+	lv->nmethods += n;
+	return n;
+}
+
+int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = vfslock_bpf__attach(lv->skel);
+	if (ret) {
+		snprintf(err, errlen, "attaching the lock probes: %s", strerror(-ret));
+		return ret;
+	}
+	attach_fns(lv, o, 0);
 	return 0;
+}
+
+int live_add(struct vl_live *lv, const struct vl_live_opts *o, const struct vl_discovery *d,
+	     int from, char *err, size_t errlen)
+{
+	int ret;
+
+	watch_discovery(lv, d);
+	ret = set_cfgs(lv, o, from, err, errlen);
+	return ret ? ret : attach_fns(lv, o, from);
 }
 
 int live_poll(struct vl_live *lv, int timeout_ms)
@@ -364,6 +413,8 @@ void live_detach(struct vl_live *lv)
 	int i;
 
 	/* links first: once they are gone nothing new enters the ring */
+	bpf_link__destroy(lv->switch_link);
+	lv->switch_link = NULL;
 	for (i = 0; i < lv->nlinks; i++)
 		close(lv->links[i]);
 	for (i = 0; i < lv->nprogs; i++)

@@ -15,6 +15,8 @@
 #include "engine.h"
 #include "kbtf.h"
 
+struct bpf_link;
+
 typedef int (*vl_record_fn)(void *ctx, void *data, size_t size);
 
 struct vl_live_opts {
@@ -42,6 +44,7 @@ struct vl_live {
 	int nfails;
 	struct vl_attach_fail *fails;
 	int nprims;			/* lock primitives attached */
+	struct bpf_link *switch_link;	/* sched_switch, once a method may not block */
 	char prims_missing[256];	/* those the kernel lacks */
 };
 
@@ -50,6 +53,13 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 int live_watch_task(struct vl_live *lv, uint32_t tid);
 /* Attach lock primitives and every checked method implementation. */
 int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
+/*
+ * Watch what a discovery made after the start found: @d's filesystem types
+ * and superblocks, and the catalog's implementations from @from on. The
+ * number attached, or a negative errno with @err set.
+ */
+int live_add(struct vl_live *lv, const struct vl_live_opts *o, const struct vl_discovery *d,
+	     int from, char *err, size_t errlen);
 /* >= 0: records consumed; -EINTR is not an error. */
 int live_poll(struct vl_live *lv, int timeout_ms);
 int live_drain(struct vl_live *lv);

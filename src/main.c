@@ -17,6 +17,7 @@ static int do_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "check",	do_check,	"run a command and check the locking rules it exercises" },
+	{ "methods",	do_methods,	"list the method implementations of the mounted filesystems" },
 	{ "probe",	do_probe,	"say what this kernel lets vfslock attach" },
 	{ "rules",	do_rules,	"list, dump and compare the rules of locking.rst" },
 	{ "help",	do_help,	"this text" },

@@ -50,6 +50,8 @@ struct vl_report {
 
 const char *mode_name(enum vl_mode m)
 {
+	if ((unsigned int)m == VL_HELD_VMA_LOCK)
+		return "not held: the vma's own lock instead (FAULT_FLAG_VMA_LOCK)";
 	switch (m) {
 	case VL_MODE_EXCL:
 		return "exclusive";
@@ -227,6 +229,11 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 		    attrib_stack(g->fn, g->syms, nf, &r->prefixes, &g->attrib_frame);
 	if (g->stack_missing)
 		g->attrib_frame = -1;
+	/* the state a method returns in is its own doing, whoever called it */
+	if (g->req->kind == VL_REQ_LOCKS || g->req->kind == VL_REQ_MAY_RETURN_LOCKED) {
+		g->attrib = VL_ATTR_FILESYSTEM;
+		g->attrib_frame = 0;
+	}
 	g->supp = supp_match(r->supps, g->rule->id, g->syms, nf, g->attrib);
 }
 
@@ -266,6 +273,10 @@ static const char *found_text(const struct group *g)
 		return g->blocked ? "slept (a voluntary context switch) inside the call" : "?";
 	if (g->rule->prop == VL_PROP_RCU_WALK)
 		return "called in rcu-walk mode";
+	if (g->req->kind == VL_REQ_LOCKS)
+		return "returned 0 with the folio unlocked";
+	if (g->req->kind == VL_REQ_MAY_RETURN_LOCKED)
+		return "returned VM_FAULT_LOCKED with the page unlocked";
 	return mode_name(g->held);
 }
 
@@ -280,6 +291,12 @@ static void required_text(const struct group *g, char *buf, size_t len)
 		return;
 	}
 
+	if (q->kind == VL_REQ_LOCKS || q->kind == VL_REQ_MAY_RETURN_LOCKED) {
+		snprintf(buf, len, "%s", q->kind == VL_REQ_LOCKS ?
+			 "the folio it returns locked, when it returns 0" :
+			 "vmf->page locked at return, when it returns VM_FAULT_LOCKED");
+		return;
+	}
 	snprintf(buf, len, "%s %s%s%s%s%s%s%s", prop_key(g->rule->prop), req_mode_name(q->mode),
 		 q->mode == VL_RMODE_SHARED ? " (or exclusive)" : "",
 		 q->kind == VL_REQ_HELD_UNLOCKS ? ", unlocked by the method" : "",

@@ -108,7 +108,26 @@ for i in ("super_operations.sync_fs.s_umount", "dentry_operations.d_delete.d_loc
 assert "dentry_operations.d_revalidate.rename_lock" not in r
 assert r["dentry_operations.d_compare.may_block"]["checked"]
 assert "sched_switch" in r["dentry_operations.d_compare.may_block"]["how"]
-assert not r["vm_operations_struct.page_mkwrite.mmap_lock"]["checked"]
-assert r["vm_operations_struct.page_mkwrite.mmap_lock"]["why"]' "$tmp/cov.json"
+# the state at return: read at the method'"'"'s exit
+assert "return" in r["address_space_operations.write_begin.folio_lock"]["how"]
+assert "VM_FAULT_LOCKED" in r["vm_operations_struct.page_mkwrite.folio_lock"]["how"]
+assert not r["dentry_operations.d_compare.rename_lock"]["checked"]
+assert r["dentry_operations.d_compare.rename_lock"]["why"]' "$tmp/cov.json"
+
+# Discovery needs iterators only, which hosts refusing fentry still allow.
+if "$V" -j methods --fs tmpfs > "$tmp/methods.json" 2> "$tmp/err"; then
+	t_check "methods -j: tmpfs's vm_operations found through a mapping, write_begin's folio out" \
+		python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["methods"]
+roles = {r: x for x in m for r in x["roles"]}
+assert roles["vm_operations_struct.fault"]["args"] == ["vm_fault"], roles.get("vm_operations_struct.fault")
+assert "folio_out" in roles["address_space_operations.write_begin"]["args"] or \
+       "page_out" in roles["address_space_operations.write_begin"]["args"]
+assert all(x["fstypes"].split(",") == ["tmpfs"] or "tmpfs" in x["fstypes"] for x in m)' "$tmp/methods.json"
+else
+	t_check "methods fails only where iterators do (got: $(head -c 200 "$tmp/err"))" \
+		sh -c "! '$V' -j probe | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"capabilities\"][\"iter\"][\"ok\"] else 1)'"
+fi
 
 t_summary

@@ -72,6 +72,9 @@ static uint8_t kind_of(char c)
 	case 'm': return VL_ARG_MAPPING;
 	case 'f': return VL_ARG_FOLIO;
 	case 'F': return VL_ARG_FILE;
+	case 'o': return VL_ARG_FOLIO_OUT;
+	case 'v': return VL_ARG_VMF;
+	case 'a': return VL_ARG_VMA;
 	default:  return VL_ARG_SCALAR;
 	}
 }
@@ -99,7 +102,7 @@ static struct vl_fn *fake_fn(struct vl_catalog *c, uint64_t addr, const char *na
 
 enum { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR, F_MKNOD,
        F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO, F_WRITE_BEGIN, F_MIGRATE,
-       F_D_HASH, F_PERMISSION, F_D_REVALIDATE };
+       F_D_HASH, F_PERMISSION, F_D_REVALIDATE, F_FAULT, F_VM_OPEN };
 
 static int setup(void **state)
 {
@@ -125,7 +128,7 @@ static int setup(void **state)
 	fake_method(&fx->cat, 0xffffffff81013000, "t_read_folio", "address_space_operations",
 		    "read_folio", "Ff");
 	fake_method(&fx->cat, 0xffffffff81014000, "t_write_begin", "address_space_operations",
-		    "write_begin", "Fmssss");
+		    "write_begin", "Fmssos");
 	fake_method(&fx->cat, 0xffffffff81015000, "t_migrate_folio", "address_space_operations",
 		    "migrate_folio", "mffs");
 	fake_method(&fx->cat, 0xffffffff81016000, "t_d_hash", "dentry_operations", "d_hash",
@@ -134,6 +137,10 @@ static int setup(void **state)
 		    "permission", "sis");
 	fake_method(&fx->cat, 0xffffffff81018000, "t_d_revalidate", "dentry_operations",
 		    "d_revalidate", "isds");
+	fake_method(&fx->cat, 0xffffffff81019000, "t_fault", "vm_operations_struct", "fault",
+		    "v");
+	fake_method(&fx->cat, 0xffffffff8101a000, "t_vm_open", "vm_operations_struct", "open",
+		    "a");
 	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
 
 	/* a kallsyms for the helper-call test: the callers are named */
@@ -561,6 +568,127 @@ static void test_blocking_and_rcu_walk(void **state)
 	assert_true(saw(&fx->seen, "dentry_operations.d_delete.rcu_walk", 0));
 }
 
+/* An exit record of @fn returning @ret, with what the kernel read at return. */
+static void exit_call(struct fixture *fx, int fn, uint64_t ret)
+{
+	const struct vl_fn *f = catalog_get(&fx->cat, fn);
+	struct vl_ev_method e;
+
+	memset(&e, 0, sizeof(e));
+	hdr(fx, &e.hdr, VL_EV_METHOD_EXIT, sizeof(e), TID);
+	e.ip = f->addr;
+	e.attach_id = fn;
+	e.ret = ret;
+	memcpy(e.need_held, fx->need_held, sizeof(e.need_held));
+	assert_int_equal(pipeline_feed(&fx->p, &e, sizeof(e)), 0);
+}
+
+/* The need of @fn on @arg, class @cls, read at @at; fails if there is none. */
+static const struct vl_need *need_of(struct fixture *fx, int fn, int arg, uint8_t cls,
+				     uint8_t at, struct vl_method_cfg *cfg, int *idx)
+{
+	int n;
+
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, fn), cfg);
+	for (n = 0; n < cfg->nneeds; n++) {
+		if (cfg->need[n].arg == arg && cfg->need[n].cls == cls && cfg->need[n].at == at) {
+			*idx = n;
+			return &cfg->need[n];
+		}
+	}
+	fail_msg("no need of class %u on arg %d at %u", cls, arg, at);
+	return NULL;
+}
+
+/*
+ * The state a method leaves: write_begin's returned folio locked when it
+ * returns 0; a fault's page locked when it says VM_FAULT_LOCKED, and
+ * either way without. Read at return, judged on exit records only; the
+ * kernel filter and the engine agree on which returns bind.
+ */
+static void test_state_at_return(void **state)
+{
+	struct fixture *fx = *state;
+	struct vl_method_cfg cfg;
+	struct vl_ev_method e = { 0 };
+	const struct vl_need *n;
+	int idx;
+
+	n = need_of(fx, F_WRITE_BEGIN, 4, VL_LOCK_FOLIO, VL_AT_EXIT_RET0, &cfg, &idx);
+	assert_true(cfg.flags & VL_CFG_EXIT_EVENT);
+	assert_int_equal(n->mode, VL_MODE_SHARED);
+
+	fx->need_held[idx] = VL_MODE_NONE;
+	exit_call(fx, F_WRITE_BEGIN, 0);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "address_space_operations.write_begin.folio_lock", 4));
+	e.ret = 0;
+	e.need_held[idx] = VL_MODE_NONE;
+	assert_true(vl_need_unmet(&e, n, idx));
+	fx->seen.n = 0;
+	/* an error returns no folio: nothing to hold */
+	exit_call(fx, F_WRITE_BEGIN, (uint64_t)-28);
+	assert_int_equal(fx->seen.n, 0);
+	e.ret = (uint64_t)-28;
+	assert_false(vl_need_unmet(&e, n, idx));
+	fx->need_held[idx] = VL_MODE_EXCL;
+	exit_call(fx, F_WRITE_BEGIN, 0);
+	assert_int_equal(fx->seen.n, 0);
+	/* entries do not judge the state at return */
+	fx->need_held[idx] = VL_MODE_NONE;
+	context_call(fx, F_WRITE_BEGIN, VL_EV_METHOD_ENTER, 0, NULL);
+	assert_false(saw(&fx->seen, "address_space_operations.write_begin.folio_lock", 4));
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+	fx->seen.n = 0;
+
+	n = need_of(fx, F_FAULT, 0, VL_LOCK_FOLIO, VL_AT_EXIT_RET_FLAG, &cfg, &idx);
+	assert_int_equal(n->flag_mask, 0x200);
+	fx->need_held[idx] = VL_MODE_NONE;
+	exit_call(fx, F_FAULT, 0x200 | 0x4);	/* VM_FAULT_LOCKED | VM_FAULT_MAJOR */
+	/* the table cell and the prose sentence */
+	assert_int_equal(fx->seen.n, 2);
+	assert_true(saw(&fx->seen, "vm_operations_struct.fault.folio_lock", 0));
+	assert_true(saw(&fx->seen, "vm_operations_struct.fault.folio_lock.return", 0));
+	fx->seen.n = 0;
+	exit_call(fx, F_FAULT, 0);		/* unlocked, and says so */
+	exit_call(fx, F_FAULT, 0x100);		/* VM_FAULT_NOPAGE */
+	assert_int_equal(fx->seen.n, 0);
+	e.ret = 0x100;
+	assert_false(vl_need_unmet(&e, n, idx));
+	e.ret = 0x200;
+	assert_true(vl_need_unmet(&e, n, idx));
+	fx->need_held[idx] = VL_MODE_EXCL;
+	exit_call(fx, F_FAULT, 0x200);
+	assert_int_equal(fx->seen.n, 0);
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* mmap_lock at entry: shared for ->fault, exclusive for ->open */
+	n = need_of(fx, F_FAULT, 0, VL_LOCK_MMAP, VL_AT_ENTRY, &cfg, &idx);
+	fx->need_held[idx] = VL_MODE_NONE;
+	call(fx, TID, F_FAULT, NULL, (struct objspec[6]){ REG(FILE1, 0) }, 0);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "vm_operations_struct.fault.mmap_lock", 0));
+	fx->seen.n = 0;
+	fx->need_held[idx] = VL_MODE_SHARED;
+	call(fx, TID, F_FAULT, NULL, (struct objspec[6]){ REG(FILE1, 0) }, 0);
+	assert_int_equal(fx->seen.n, 0);
+	/* under the vma's own lock: flagged, though the kernel sends only the first */
+	fx->need_held[idx] = VL_HELD_VMA_LOCK;
+	call(fx, TID, F_FAULT, NULL, (struct objspec[6]){ REG(FILE1, 0) }, VL_MF_SUSPECT);
+	assert_int_equal(fx->seen.n, 1);
+	assert_int_equal(fx->seen.held[0], VL_HELD_VMA_LOCK);
+	memcpy(e.need_held, fx->need_held, sizeof(e.need_held));
+	assert_false(vl_need_unmet(&e, n, idx));
+	fx->seen.n = 0;
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+	n = need_of(fx, F_VM_OPEN, 0, VL_LOCK_MMAP, VL_AT_ENTRY, &cfg, &idx);
+	assert_int_equal(n->mode, VL_MODE_EXCL);
+	fx->need_held[idx] = VL_MODE_SHARED;
+	call(fx, TID, F_VM_OPEN, NULL, (struct objspec[6]){ REG(FILE1, 0) }, 0);
+	assert_true(saw(&fx->seen, "vm_operations_struct.open.mmap_lock", 0));
+	assert_int_equal(fx->seen.held[0], VL_MODE_SHARED);
+}
+
 static void test_kernel_filter_config(void **state)
 {
 	struct fixture *fx = *state;
@@ -756,6 +884,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_and_rcu_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_at_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),
