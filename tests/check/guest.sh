@@ -22,7 +22,7 @@ echo $? > $S/stress.rc
 # bounded and leftovers of the first mix removed: fallocate's default 1 GiB
 # per instance does not fit the 512 MiB disk, nor a tmpfs of half the RAM.
 rm -rf /mnt/ext4/tmp-stress-ng-* /mnt/tmp/tmp-stress-ng-*
-BROAD="--getdent 1 --mmap 1 --mmap-bytes 16M --fallocate 1 --fallocate-bytes 32M"
+BROAD="--getdent 1 --mmap 1 --mmap-bytes 16M --mmap-file --fallocate 1 --fallocate-bytes 32M"
 BROAD="$BROAD --flock 1 --lease 1 --readahead 1 --readahead-bytes 16M --sendfile 1 --sendfile-size 1M"
 vfslock check --fs tmpfs,ext4 $KNOWN --json $S/broad.json -- sh -c "
 	stress-ng $BROAD --xattr 1 --fiemap 1 --fiemap-bytes 16M -t ${STRESS_SECONDS:-8} \
@@ -31,12 +31,18 @@ vfslock check --fs tmpfs,ext4 $KNOWN --json $S/broad.json -- sh -c "
 	> $S/broad.out 2>&1
 echo $? > $S/broad.rc
 
-# Each fault once, in a tree made for it; vlbadfs is vl_badcall's own.
+# Each fault once, in a tree made for it; vlbadfs is vl_badcall's own,
+# mounted by the workload: vfslock must pick it up while running. The
+# workload waits for vfslock to say so (at most 30 s).
 mkdir /mnt/tmp/a /mnt/tmp/b /mnt/vlbad
-mount -t vlbadfs none /mnt/vlbad
 touch /mnt/tmp/victim /mnt/tmp/a/x /mnt/tmp/kept
 echo data > /mnt/ext4/cached
 vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
+	mount -t vlbadfs none /mnt/vlbad || exit 9
+	t=0
+	until grep -q 'picked up vlbadfs' $S/faults.out; do
+		sleep 0.2; t=\$((t + 1)); [ \$t -lt 150 ] || exit 9
+	done
 	echo lookup_unlocked /mnt/tmp > $P
 	echo unlink_victim_unlocked /mnt/tmp victim > $P
 	echo rename_one_parent /mnt/tmp/a x /mnt/tmp/b y > $P
@@ -48,6 +54,9 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
 	echo partial 0 /mnt/ext4/cached > $P
 	echo block d_hash 1 /mnt/vlbad > $P
 	echo block permission 1 /mnt/vlbad > $P
+	echo return write_begin 1 /mnt/vlbad > $P
+	echo return fault 1 /mnt/vlbad > $P
+	echo mmap fault 1 /mnt/vlbad > $P
 	test ! -e /mnt/tmp/victim && test -e /mnt/tmp/b/y && test -d /mnt/tmp/d" \
 	> $S/faults.out 2>&1
 echo $? > $S/faults.rc
@@ -57,7 +66,9 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json -- sh -c "
 	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c &&
 	echo sync_fs 1 /mnt/ext4 > $P && echo drop_inode 1 /mnt/tmp/kept > $P &&
 	echo d_delete 1 /mnt/tmp/kept > $P && echo partial 1 /mnt/ext4/cached > $P &&
-	echo block d_hash 0 /mnt/vlbad > $P && echo block permission 0 /mnt/vlbad > $P" \
+	echo block d_hash 0 /mnt/vlbad > $P && echo block permission 0 /mnt/vlbad > $P &&
+	echo return write_begin 0 /mnt/vlbad > $P && echo return fault 0 /mnt/vlbad > $P &&
+	echo mmap fault 0 /mnt/vlbad > $P" \
 	> $S/control.out 2>&1
 echo $? > $S/control.rc
 exit 0

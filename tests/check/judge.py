@@ -85,6 +85,7 @@ def fn_name(frame):
     """'block_permission.isra.0+0x2e [vl_badcall]' -> 'block_permission'"""
     return frame.split("+")[0].split(".")[0]
 
+old_kernel_612 = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2]) < (6, 12)
 expected = {
     ("inode_operations.lookup.i_rwsem", "dir (arg 0)", "not held", "do_lookup"),
     ("inode_operations.unlink.i_rwsem", "child (arg 1)", "not held", "do_unlink_victim_unlocked"),
@@ -102,14 +103,26 @@ expected = {
      "do_partial"),
     ("dentry_operations.d_hash.may_block", "dentry (arg 0)", SLEPT, "block_d_hash"),
     ("inode_operations.permission.may_block.rcu_walk", "dir (arg 1)", SLEPT, "block_permission"),
+    # write_begin hands back a struct page ** before 6.12, a struct folio ** since
+    ("address_space_operations.write_begin.folio_lock",
+     "returned page (arg 4)" if old_kernel_612 else "returned folio (arg 4)",
+     "returned 0 with the folio unlocked", "return_write_begin"),
+    ("vm_operations_struct.fault.folio_lock", "vmf (arg 0)",
+     "returned VM_FAULT_LOCKED with the page unlocked", "call_fault"),
+    ("vm_operations_struct.fault.folio_lock.return", "vmf (arg 0)",
+     "returned VM_FAULT_LOCKED with the page unlocked", "call_fault"),
+    ("vm_operations_struct.fault.mmap_lock", "vmf (arg 0)", "not held", "call_fault"),
 }
 # the filesystem each fault is made on
 on_ext4 = {"do_sync_fs", "do_partial"}
-on_vlbad = {"block_d_hash", "block_permission"}
+on_vlbad = {"block_d_hash", "block_permission", "return_write_begin", "call_fault"}
 f = load("faults")
 if f:
     check(rc("faults") == 1, f"{tag} faults: vfslock check exits 1 (got {rc('faults')})")
     check(f["workload_status"] == 0, f"{tag} faults: the module made every call it was asked to")
+    check(f.get("mounts_picked_up", 0) >= 1 and "vlbadfs" in f["filesystems"],
+          f"{tag} faults: vlbadfs, mounted by the workload, picked up "
+          f"({f.get('mounts_picked_up')}, {f['filesystems']})")
     got = set()
     for d in f["deviation_list"]:
         # the module's first frame outside the method (a sleep's stack starts inside it),

@@ -11,17 +11,32 @@
  *	->permission sleeps when told MAY_NOT_BLOCK (rcu-walk); 0: it sleeps
  *	without MAY_NOT_BLOCK, which is allowed (the control)
  *
+ *   echo 'return write_begin 1 /mnt/vlbad' > ...
+ *	->write_begin of /mnt/vlbad/data returns 0 with its folio unlocked;
+ *	0: locked, as it must (the control)
+ *   echo 'return fault 1 /mnt/vlbad' > ...
+ *	->fault returns VM_FAULT_LOCKED with the page unlocked; 0: locked
+ *   echo 'mmap fault 1 /mnt/vlbad' > ...
+ *	->fault called without mmap_lock; 0: with it held for read
+ *
  * Only the requesting task sleeps, and only inside the calls made for the
- * request: a real rcu-walk sleeping would make the kernel warn.
+ * request: a real rcu-walk sleeping would make the kernel warn. The
+ * methods that return a wrong state are called here, by the module, which
+ * knows to undo it: through the kernel's own paths the unlocked folio would
+ * be unlocked again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/module.h>
 #include <linux/namei.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/version.h>
 
 #include "badfs.h"
@@ -37,6 +52,19 @@
 #define VLBADFS_MAGIC	0x766c6264	/* "vlbd" */
 
 static struct task_struct *sleeper;
+/* the task whose write_begin and fault calls return their folio unlocked */
+static struct task_struct *unlocker;
+
+/* write_begin and write_end took a struct page before 6.12 */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#define VL_WB_T		struct folio
+#define vl_wb_unlock	folio_unlock
+#define vl_wb_put	folio_put
+#else
+#define VL_WB_T		struct page
+#define vl_wb_unlock	unlock_page
+#define vl_wb_put	put_page
+#endif
 
 static void maybe_sleep(void)
 {
@@ -56,6 +84,74 @@ static int vlbad_permission(VL_IDMAP_T *idmap, struct inode *inode, int mask)
 	return generic_permission(idmap, inode, mask);
 }
 
+/*
+ * /mnt/vlbad/data: a page-cache file whose methods are those of ramfs,
+ * but for the unlocker, which gets its folio back unlocked.
+ */
+static int vlbad_read_folio(struct file *file, struct folio *folio)
+{
+	return ram_aops.read_folio(file, folio);
+}
+
+static int vlbad_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
+			     unsigned int len, VL_WB_T **foliop, void **fsdata)
+{
+	int err = ram_aops.write_begin(file, mapping, pos, len, foliop, fsdata);
+
+	if (!err && READ_ONCE(unlocker) == current)
+		vl_wb_unlock(*foliop);
+	return err;
+}
+
+static int vlbad_write_end(struct file *file, struct address_space *mapping, loff_t pos,
+			   unsigned int len, unsigned int copied, VL_WB_T *folio, void *fsdata)
+{
+	return ram_aops.write_end(file, mapping, pos, len, copied, folio, fsdata);
+}
+
+static bool vlbad_dirty_folio(struct address_space *mapping, struct folio *folio)
+{
+	return ram_aops.dirty_folio(mapping, folio);
+}
+
+static const struct address_space_operations vlbad_aops = {
+	.read_folio	= vlbad_read_folio,
+	.write_begin	= vlbad_write_begin,
+	.write_end	= vlbad_write_end,
+	.dirty_folio	= vlbad_dirty_folio,
+};
+
+static vm_fault_t vlbad_fault(struct vm_fault *vmf)
+{
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
+	struct page *page;
+
+	page = find_or_create_page(mapping, vmf->pgoff, mapping_gfp_mask(mapping));
+	if (!page)
+		return VM_FAULT_OOM;
+	vmf->page = page;
+	if (READ_ONCE(unlocker) == current)
+		unlock_page(page);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct vlbad_vm_ops = {
+	.fault		= vlbad_fault,
+};
+
+static int vlbad_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	file_accessed(file);
+	vma->vm_ops = &vlbad_vm_ops;
+	return 0;
+}
+
+static const struct file_operations vlbad_file_ops = {
+	.llseek		= generic_file_llseek,
+	.read_iter	= generic_file_read_iter,
+	.mmap		= vlbad_mmap,
+};
+
 static const struct dentry_operations vlbad_dops = {
 	.d_hash		= vlbad_d_hash,
 };
@@ -69,6 +165,28 @@ static const struct super_operations vlbad_sops = {
 	.statfs		= simple_statfs,
 	.drop_inode	= generic_delete_inode,
 };
+
+/* The one regular file, so that discovery sees the page-cache methods. */
+static int vlbad_add_data(struct dentry *root)
+{
+	struct dentry *d = d_alloc_name(root, "data");
+	struct inode *inode;
+
+	if (!d)
+		return -ENOMEM;
+	inode = new_inode(root->d_sb);
+	if (!inode) {
+		dput(d);
+		return -ENOMEM;
+	}
+	inode->i_ino = 2;
+	inode->i_mode = S_IFREG | 0644;
+	inode->i_fop = &vlbad_file_ops;
+	inode->i_mapping->a_ops = &vlbad_aops;
+	/* pinned like a ramfs file: the dentry's reference lives until umount */
+	d_add(d, inode);
+	return 0;
+}
 
 static int vlbad_fill_super(struct super_block *sb, struct fs_context *fc)
 {
@@ -91,7 +209,9 @@ static int vlbad_fill_super(struct super_block *sb, struct fs_context *fc)
 	root->i_fop = &simple_dir_operations;
 	set_nlink(root, 2);
 	sb->s_root = d_make_root(root);
-	return sb->s_root ? 0 : -ENOMEM;
+	if (!sb->s_root)
+		return -ENOMEM;
+	return vlbad_add_data(sb->s_root);
 }
 
 static int vlbad_get_tree(struct fs_context *fc)
@@ -151,25 +271,140 @@ static noinline int block_permission(struct dentry *dir, bool rcu)
 	return err;
 }
 
+/*
+ * ->write_begin as generic_perform_write() calls it, i_rwsem held; the
+ * module puts the folio back as write_end would, whatever state it got.
+ */
+static noinline int return_write_begin(struct dentry *dir, bool bad)
+{
+	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct address_space *mapping;
+	void *fsdata = NULL;
+	VL_WB_T *folio;
+	int err;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (d_really_is_negative(d)) {
+		dput(d);
+		return -ENOENT;
+	}
+	mapping = d_inode(d)->i_mapping;
+	inode_lock(d_inode(d));
+	if (bad)
+		WRITE_ONCE(unlocker, current);
+	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, &folio, &fsdata);
+	WRITE_ONCE(unlocker, NULL);
+	if (!err) {
+		if (!bad)
+			vl_wb_unlock(folio);
+		vl_wb_put(folio);
+	}
+	inode_unlock(d_inode(d));
+	dput(d);
+	return err;
+}
+
+/*
+ * ->fault as __do_fault() calls it, on a vma of the module's making that
+ * names the file and the task's mm: with mmap_lock held for read unless
+ * @no_mmap_lock, and returning its page unlocked when @bad.
+ */
+static noinline int call_fault(const struct path *dir, bool bad, bool no_mmap_lock)
+{
+	struct dentry *d = lookup_one_len_unlocked("data", dir->dentry, 4);
+	struct vm_area_struct *vma;
+	struct vm_fault vmf = { 0 };
+	struct file *file;
+	vm_fault_t ret;
+	int err = 0;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	vma = kzalloc(sizeof(*vma), GFP_KERNEL);
+	if (!vma) {
+		err = -ENOMEM;
+		goto out_put_dentry;
+	}
+	file = dentry_open(&(struct path){ .mnt = dir->mnt, .dentry = d }, O_RDONLY,
+			   current_cred());
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto out_free_vma;
+	}
+	vma->vm_mm = current->mm;
+	vma->vm_file = file;
+	vma->vm_ops = &vlbad_vm_ops;
+	*(struct vm_area_struct **)&vmf.vma = vma;
+	if (!no_mmap_lock)
+		mmap_read_lock(current->mm);
+	if (bad)
+		WRITE_ONCE(unlocker, current);
+	ret = vma->vm_ops->fault(&vmf);
+	WRITE_ONCE(unlocker, NULL);
+	if (!no_mmap_lock)
+		mmap_read_unlock(current->mm);
+	if (ret & VM_FAULT_ERROR) {
+		err = -ENOMEM;
+	} else {
+		if (!bad)
+			unlock_page(vmf.page);
+		put_page(vmf.page);
+	}
+	fput(file);
+out_free_vma:
+	kfree(vma);
+out_put_dentry:
+	dput(d);
+	return err;
+}
+
+/* @dir resolved into @p, if it is a vlbadfs directory. */
+static int vlbad_dir(const char *dir, struct path *p)
+{
+	int err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, p);
+
+	if (err)
+		return err;
+	if (p->dentry->d_sb->s_type != &vlbad_fs_type) {
+		path_put(p);
+		return -EXDEV;
+	}
+	return 0;
+}
+
+noinline int vlbadfs_return(const char *what, const char *method, const char *dir, bool on)
+{
+	struct path p;
+	int err = vlbad_dir(dir, &p);
+
+	if (err)
+		return err;
+	if (!strcmp(what, "return") && !strcmp(method, "write_begin"))
+		err = return_write_begin(p.dentry, on);
+	else if (!strcmp(what, "return") && !strcmp(method, "fault"))
+		err = call_fault(&p, on, false);
+	else if (!strcmp(what, "mmap") && !strcmp(method, "fault"))
+		err = call_fault(&p, false, on);
+	else
+		err = -EINVAL;
+	path_put(&p);
+	return err;
+}
+
 noinline int vlbadfs_block(const char *method, const char *dir, bool on)
 {
 	struct path p;
-	int err;
+	int err = vlbad_dir(dir, &p);
 
-	err = kern_path(dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
 	if (err)
 		return err;
-	if (p.dentry->d_sb->s_type != &vlbad_fs_type) {
-		err = -EXDEV;
-		goto out_put_path;
-	}
 	if (!strcmp(method, "d_hash"))
 		err = block_d_hash(p.dentry, on);
 	else if (!strcmp(method, "permission"))
 		err = block_permission(p.dentry, on);
 	else
 		err = -EINVAL;
-out_put_path:
 	path_put(&p);
 	return err;
 }

@@ -7,5 +7,7 @@
 
 /* @on: d_hash sleeps; permission is told MAY_NOT_BLOCK (see badfs.c) */
 int vlbadfs_block(const char *method, const char *dir, bool on);
+/* @what "return": the method returns a wrong state; "mmap": called without mmap_lock */
+int vlbadfs_return(const char *what, const char *method, const char *dir, bool on);
 
 #endif

@@ -14,6 +14,8 @@
  *   echo 'd_delete 0|1 /mnt/tmp/file' > ...    d_lock
  *   echo 'partial 0|1 /mnt/ext4/file' > ...    ->is_partially_uptodate, folio lock
  *   echo 'block d_hash|permission 0|1 /mnt/vlbad' > ...  sleeping methods (badfs.c)
+ *   echo 'return write_begin|fault 0|1 /mnt/vlbad' > ... a folio returned unlocked
+ *   echo 'mmap fault 0|1 /mnt/vlbad' > ...  ->fault without mmap_lock
  *
  * Each runs in the writing task, so `vfslock check -- sh -c 'echo ...'`
  * watches it. The calls are made the way the VFS makes them, minus the
@@ -393,6 +395,8 @@ static int run_set(const char *val, const struct kernel_param *kp)
 		err = do_partial(argv[2], !strcmp(argv[1], "1"));
 	else if (argc == 4 && !strcmp(argv[0], "block"))
 		err = vlbadfs_block(argv[1], argv[3], !strcmp(argv[2], "1"));
+	else if (argc == 4 && (!strcmp(argv[0], "return") || !strcmp(argv[0], "mmap")))
+		err = vlbadfs_return(argv[0], argv[1], argv[3], !strcmp(argv[2], "1"));
 	else
 		pr_warn("unknown request '%s'\n", val);
 	kfree(buf);
