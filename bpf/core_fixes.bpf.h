@@ -25,4 +25,79 @@ static __always_inline __u32 fault_flag_vma_lock(void)
 	return bpf_core_enum_value(enum fault_flag___vma_lock, FAULT_FLAG_VMA_LOCK);
 }
 
+/*
+ * The same change's lock: vma->vm_lock->lock, a rwsem taken for read by
+ * lock_vma_under_rcu(). ->page_mkwrite cannot tell by its flags, which
+ * do_page_mkwrite() replaces for the call. Whether it has readers, or
+ * false where the kernel has no such lock (before 6.4; 6.15 made it a
+ * reference count).
+ */
+struct vma_lock___vl {
+	struct rw_semaphore lock;
+} __attribute__((preserve_access_index));
+
+struct vm_area_struct___vl {
+	struct vma_lock___vl *vm_lock;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool vma_lock_has_readers(const void *vma)
+{
+	struct vm_area_struct___vl *v = (void *)vma;
+	long count;
+
+	if (!bpf_core_field_exists(struct vm_area_struct___vl, vm_lock))
+		return false;
+	count = BPF_CORE_READ(v, vm_lock, lock.count.counter);
+	return (count >> 8) > 0;	/* RWSEM_READER_SHIFT */
+}
+
+/*
+ * "filelock: split struct file_lock into file_lock_core, file_lock and
+ * file_lease" (v6.9): the file and the list link moved into a first member
+ * `c` shared by both, and leases got their own struct, with their methods
+ * in struct lease_manager_operations. Before: struct file_lock's fl_file,
+ * fl_list, fl_lmops (vmlinux.h).
+ */
+struct file_lock_core___split {
+	struct list_head flc_list;
+	struct file *flc_file;
+} __attribute__((preserve_access_index));
+
+struct file_lock___split {
+	struct file_lock_core___split c;
+} __attribute__((preserve_access_index));
+
+struct file_lease___split {
+	struct file_lock_core___split c;
+	const void *fl_lmops;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool file_lock_split(void)
+{
+	return bpf_core_type_exists(struct file_lease___split);
+}
+
+/* The file a lock or a lease is on: `c` comes first in both since the split. */
+static __always_inline struct file *file_lock_file(const void *fl)
+{
+	if (file_lock_split())
+		return BPF_CORE_READ((struct file_lock___split *)fl, c.flc_file);
+	return BPF_CORE_READ((struct file_lock *)fl, fl_file);
+}
+
+/* The lease methods of the first lease on @ctx's list, or NULL. */
+static __always_inline const void *first_lease_lmops(struct file_lock_context *ctx)
+{
+	struct list_head *first = BPF_CORE_READ(ctx, flc_lease.next);
+	void *head = (void *)ctx + bpf_core_field_offset(struct file_lock_context, flc_lease);
+
+	if (!first || (void *)first == head)
+		return NULL;
+	if (file_lock_split())
+		return BPF_CORE_READ((struct file_lease___split *)((void *)first -
+			bpf_core_field_offset(struct file_lease___split, c.flc_list)), fl_lmops);
+	return BPF_CORE_READ((struct file_lock *)((void *)first -
+			     bpf_core_field_offset(struct file_lock, fl_list)), fl_lmops);
+}
+
 #endif

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "vfslock_abi.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -40,6 +41,28 @@ static __always_inline void copy_ops(struct vl_disc_rec *r, int k, const void *o
 	size = clamp_size(size);
 	if (!bpf_probe_read_kernel(r->ops[k], size, ops))
 		r->ops_size[k] = size;
+}
+
+/* The superblock's xattr handlers: a NULL-terminated array of pointers. */
+static __always_inline void copy_xattr_handlers(struct vl_disc_rec *r, struct super_block *sb)
+{
+	const void *const *handlers = (const void *const *)BPF_CORE_READ(sb, s_xattr);
+	__u32 size = bpf_core_type_size(struct xattr_handler);
+	const void *h;
+	int i;
+
+	r->nxattr = 0;
+	r->xattr_size = size > VL_XATTR_BYTES ? VL_XATTR_BYTES : size;
+	if (!handlers)
+		return;
+	for (i = 0; i < VL_DISC_MAX_XATTR; i++) {
+		h = NULL;
+		if (bpf_probe_read_kernel(&h, sizeof(h), &handlers[i]) || !h)
+			break;
+		if (bpf_probe_read_kernel(r->xattr[i], VL_XATTR_BYTES, h))
+			break;
+		r->nxattr = i + 1;
+	}
 }
 
 SEC("iter/task_file")
@@ -81,6 +104,18 @@ int dump_ops(struct bpf_iter__task_file *ctx)
 		 bpf_core_type_size(struct dentry_operations));
 	copy_ops(r, VL_OPS_AOPS, BPF_CORE_READ(inode, i_mapping, a_ops),
 		 bpf_core_type_size(struct address_space_operations));
+	r->ops_size[VL_OPS_VM] = r->ops_size[VL_OPS_LM] = 0;
+	copy_ops(r, VL_OPS_FSTYPE, BPF_CORE_READ(sb, s_type),
+		 bpf_core_type_size(struct file_system_type));
+	{
+		struct file_lock_context *flc = BPF_CORE_READ(inode, i_flctx);
+
+		/* lease methods are a kernel-wide table: 128 bytes hold it */
+		if (flc)
+			copy_ops(r, VL_OPS_LM, first_lease_lmops(flc), 128);
+	}
+
+	copy_xattr_handlers(r, sb);
 
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;
@@ -110,6 +145,7 @@ int dump_vm_ops(struct bpf_iter__task_vma *ctx)
 		return 0;
 	r->fd = VL_DISC_VMA;
 	r->file = (__u64)file;
+	r->nxattr = 0;
 	for (k = 0; k < VL_OPS_MAX; k++)
 		r->ops_size[k] = 0;
 	copy_ops(r, VL_OPS_VM, BPF_CORE_READ(vma, vm_ops),

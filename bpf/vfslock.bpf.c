@@ -32,6 +32,9 @@ const volatile bool send_all_calls = false;	/* recording: compliant calls too */
  */
 __u32 track_classes = 0;
 
+/* include/uapi/asm-generic/errno-base.h: a full hash map's update error */
+#define E2BIG			7
+
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
 #define RWSEM_READER_SHIFT	8
@@ -480,6 +483,12 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 		if ((__u64)mapping & 3)
 			mapping = NULL;
 		break;
+	case VL_ARG_FILE_LOCK: {
+		struct file *file = file_lock_file((void *)arg);
+
+		inode = BPF_CORE_READ(file, f_inode);
+		break;
+	}
 	case VL_ARG_VMF:
 	case VL_ARG_VMA:
 		vma = kind == VL_ARG_VMA ? (void *)arg :
@@ -531,6 +540,18 @@ static __always_inline __u8 spin_mode_at(__u64 lock)
 
 	bpf_probe_read_kernel(&locked, sizeof(locked), (void *)lock);
 	return locked ? VL_MODE_EXCL : VL_MODE_NONE;
+}
+
+/*
+ * A mutex is held by @task when its owner word, flags masked
+ * (MUTEX_FLAGS, kernel/locking/mutex.c, 0x07 since 4.10), is @task.
+ */
+static __always_inline __u8 mutex_mode_at(__u64 owner_word, __u64 task)
+{
+	__u64 owner = 0;
+
+	bpf_probe_read_kernel(&owner, sizeof(owner), (void *)owner_word);
+	return (owner & ~7ULL) == task ? VL_MODE_EXCL : VL_MODE_NONE;
 }
 
 /* PG_locked is bit 0 of the head page's flags, in every kernel we know. */
@@ -610,17 +631,47 @@ static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64
 		if (kind != VL_ARG_FOLIO && kind != VL_ARG_PAGE)
 			return VL_HELD_NA;
 		return folio_mode(kind, arg);
+	case VL_LOCK_FLC: {
+		/* not inside BPF_CORE_READ(): @o is ours, not the kernel's */
+		struct inode *inode = (void *)o->inode;
+		struct file_lock_context *ctx;
+
+		if (!inode)
+			return VL_HELD_NA;
+		ctx = BPF_CORE_READ(inode, i_flctx);
+		if (!ctx)
+			return VL_HELD_NA;
+		return spin_mode_at((__u64)ctx + bpf_core_field_offset(struct file_lock_context,
+								       flc_lock));
+	}
+	case VL_LOCK_S_VFS_RENAME:
+		if (!o->sb)
+			return VL_HELD_NA;
+		return mutex_mode_at(o->sb + bpf_core_field_offset(struct super_block,
+								   s_vfs_rename_mutex.owner), task);
+	case VL_LOCK_F_POS:
+		if (kind != VL_ARG_FILE)
+			return VL_HELD_NA;
+		return mutex_mode_at(arg + bpf_core_field_offset(struct file, f_pos_lock.owner),
+				     task);
 	case VL_LOCK_MMAP: {
 		__u64 mm = arg_mm(kind, arg);
 		__u32 vma_lock = fault_flag_vma_lock();
+		struct vm_area_struct *vma;
+		__u8 mode;
 
 		if (!mm)
 			return VL_HELD_NA;
 		if (kind == VL_ARG_VMF && vma_lock &&
 		    (BPF_CORE_READ((struct vm_fault *)arg, flags) & vma_lock))
 			return VL_HELD_VMA_LOCK;
-		return rwsem_mode_at(mm + bpf_core_field_offset(struct mm_struct, mmap_lock),
+		mode = rwsem_mode_at(mm + bpf_core_field_offset(struct mm_struct, mmap_lock),
 				     task, tid);
+		if (mode != VL_MODE_NONE || kind != VL_ARG_VMF)
+			return mode;
+		/* ->page_mkwrite's flags are do_page_mkwrite()'s: ask the vma's lock */
+		vma = BPF_CORE_READ((struct vm_fault *)arg, vma);
+		return vma_lock_has_readers(vma) ? VL_HELD_VMA_LOCK : VL_MODE_NONE;
 	}
 	default:
 		return VL_HELD_NA;
@@ -729,30 +780,43 @@ static __always_inline bool in_rcu_walk(const struct vl_method_cfg *cfg,
 	return nd && (BPF_CORE_READ(nd, flags) & LOOKUP_RCU);
 }
 
+/*
+ * A hash map refuses an update or delete (-EBUSY) made from an interrupt
+ * that came while its own CPU was inside another update of the same map:
+ * a method run by a softirq (free_inode, an RCU callback) on top of a
+ * task's own no-block call. A refused delete leaves an entry of depth 0,
+ * which the next entry of that task takes over.
+ */
 static __always_inline void nb_enter(const struct vl_ev_method *e, __u32 tid)
 {
 	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid), n = {};
+	long err;
 
-	if (c) {
-		if (c->ip == e->ip)
-			c->depth++;
-		return;
-	}
 	n.ip = e->ip;
 	n.ts = bpf_ktime_get_ns();
 	__builtin_memcpy(n.args, e->args, sizeof(n.args));
 	n.attach_id = e->attach_id;
 	n.depth = 1;
 	n.flags = e->flags;
-	if (bpf_map_update_elem(&nb_calls, &tid, &n, BPF_NOEXIST))
+	if (c) {
+		if (!c->depth)
+			*c = n;
+		else if (c->ip == e->ip)
+			c->depth++;
+		return;
+	}
+	err = bpf_map_update_elem(&nb_calls, &tid, &n, BPF_NOEXIST);
+	if (err == -E2BIG)
 		stat_inc(VL_STAT_NB_FULL);
+	else if (err)
+		stat_inc(VL_STAT_NB_STALE);
 }
 
 static __always_inline void nb_exit(__u64 ip, __u32 tid)
 {
 	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid);
 
-	if (!c || c->ip != ip)
+	if (!c || c->ip != ip || !c->depth)
 		return;
 	if (--c->depth == 0)
 		bpf_map_delete_elem(&nb_calls, &tid);
@@ -986,6 +1050,21 @@ METHOD_TEMPLATES(4)
 METHOD_TEMPLATES(5)
 METHOD_TEMPLATES(6)
 
+/* Whether a frame of @e's stack is in [@ip, @ip + @size). */
+static __always_inline bool stack_has(const struct vl_ev_method *e, __u64 ip, __u32 size)
+{
+	int i;
+
+	#pragma unroll
+	for (i = 0; i < VL_MAX_STACK; i++) {
+		if (i >= e->nstack)
+			break;
+		if (e->stack[i] >= ip && e->stack[i] < ip + size)
+			return true;
+	}
+	return false;
+}
+
 /*
  * A voluntary switch (prev calling schedule(), not preempted) of a task
  * inside a no-block method: the method, or something it called, slept.
@@ -1006,7 +1085,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	if (preempt)
 		return 0;
 	c = bpf_map_lookup_elem(&nb_calls, &tid);
-	if (!c || c->reported)
+	if (!c || c->reported || !c->depth)
 		return 0;
 	c->reported = 1;
 	e = bpf_map_lookup_elem(&method_scratch, &zero);
@@ -1034,6 +1113,16 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
 	if (n > 0) {
 		e->nstack = n / sizeof(__u64);
+		/*
+		 * A whole stack without the method on it: the call returned and
+		 * its exit went unseen. The entry is stale, not a sleep inside.
+		 */
+		if (cfg && cfg->fn_size && e->nstack < VL_MAX_STACK &&
+		    !stack_has(e, c->ip, cfg->fn_size)) {
+			bpf_map_delete_elem(&nb_calls, &tid);
+			stat_inc(VL_STAT_NB_STALE);
+			return 0;
+		}
 		e->flags |= VL_MF_STACK;
 		stat_inc(VL_STAT_STACKS);
 	} else {
@@ -1088,6 +1177,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!task_watched(pid_tgid))
 		return 0;
 	task_event(VL_EV_TASK_EXIT, 0, 0, pid_tgid);
+	bpf_map_delete_elem(&nb_calls, &tid);
 	if (!watch_all)
 		bpf_map_delete_elem(&watched_tasks, &tid);
 	return 0;

@@ -62,6 +62,9 @@ enum vl_lock_class {
 	VL_LOCK_D_LOCK		= 5,	/* dentry->d_lock: locked by someone */
 	VL_LOCK_FOLIO		= 6,	/* PG_locked of the folio or page */
 	VL_LOCK_MMAP		= 7,	/* vma->vm_mm->mmap_lock */
+	VL_LOCK_S_VFS_RENAME	= 8,	/* sb->s_vfs_rename_mutex: held by this task */
+	VL_LOCK_F_POS		= 9,	/* file->f_pos_lock: held by this task */
+	VL_LOCK_FLC		= 10,	/* inode->i_flctx->flc_lock: locked by someone */
 	VL_LOCK_CLASS_MAX,
 };
 
@@ -132,6 +135,7 @@ enum vl_arg_kind {
 	VL_ARG_PAGE_OUT		= 11,	/* struct page ** */
 	VL_ARG_VMF		= 12,	/* struct vm_fault *: vma's file; vmf->page at return */
 	VL_ARG_VMA		= 13,	/* struct vm_area_struct *: its file, and its mm */
+	VL_ARG_FILE_LOCK	= 14,	/* struct file_lock *, file_lease *: its file's inode */
 };
 
 /* What the kernel read of one object's i_rwsem at method entry. */
@@ -215,7 +219,12 @@ struct vl_need {
 	__u8 cls;		/* enum vl_lock_class of the lock read */
 	__u32 flag_mask;	/* VL_AT_EXIT_RET_FLAG: the flag of the return value */
 	__u8 at;		/* enum vl_need_at */
-	__u8 pad[3];
+	/*
+	 * When differ[0] != differ[1]: only when the objects of those two
+	 * arguments are distinct inodes (a cross-directory rename).
+	 */
+	__u8 differ[2];
+	__u8 pad;
 };
 
 enum vl_cfg_flags {
@@ -247,6 +256,11 @@ struct vl_method_cfg {
 	__u8 arg_kind[VL_MAX_ARGS];	/* enum vl_arg_kind */
 	__u8 pad2[2];
 	__u32 rcu_mask;
+	/*
+	 * Bytes of the implementation's code (to the next symbol; 0: not
+	 * known): a sleep is inside the call only if a frame is in there.
+	 */
+	__u32 fn_size;
 	struct vl_need need[VL_MAX_NEEDS];
 };
 
@@ -264,12 +278,16 @@ enum vl_stat {
 	VL_STAT_BLOCKED,	/* sleeps inside no-block methods: sent */
 	VL_STAT_NB_FULL,	/* no-block task table full: a sleep may go unseen */
 	VL_STAT_VMA_LOCK,	/* vm_operations calls under a per-VMA lock */
+	VL_STAT_NB_STALE,	/* no-block calls not followed from interrupt context, or
+				 * whose exit went unseen (dropped at a sleep) */
 	VL_STAT_MAX,
 };
 
 /*
- * Discovery: one record per open file, ops tables as raw bytes; then one
- * per mapping of those files, with only its vm_ops (fd is VL_DISC_VMA).
+ * Discovery: one record per open file, ops tables as raw bytes, its
+ * superblock's xattr handlers included; then one per mapping of those
+ * files, with only its vm_ops (fd VL_DISC_VMA). An iterator writes at most
+ * 32 KiB per element: a record stays well under.
  */
 enum vl_ops_kind {
 	VL_OPS_INODE = 0,
@@ -278,10 +296,14 @@ enum vl_ops_kind {
 	VL_OPS_DENTRY,
 	VL_OPS_AOPS,
 	VL_OPS_VM,
+	VL_OPS_LM,		/* the lease methods of a lease the daemon took */
+	VL_OPS_FSTYPE,		/* the superblock's struct file_system_type */
 	VL_OPS_MAX,
 };
 
 #define VL_DISC_VMA		0xffffffffU
+#define VL_DISC_MAX_XATTR	16	/* xattr handlers read per superblock */
+#define VL_XATTR_BYTES		64	/* of each: struct xattr_handler is 48 */
 
 #define VL_OPS_BYTES		512
 
@@ -298,6 +320,9 @@ struct vl_disc_rec {
 	__u64 ops_ptr[VL_OPS_MAX];
 	__u32 ops_size[VL_OPS_MAX];	/* bytes copied into ops[k] */
 	__u8 ops[VL_OPS_MAX][VL_OPS_BYTES];
+	__u32 nxattr;			/* handlers in xattr[] */
+	__u32 xattr_size;		/* bytes copied of each */
+	__u8 xattr[VL_DISC_MAX_XATTR][VL_XATTR_BYTES];
 };
 
 #endif /* VFSLOCK_ABI_H */

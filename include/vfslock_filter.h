@@ -33,6 +33,10 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 		return false;
 	if (n->at == VL_AT_EXIT_RET_FLAG && !(e->ret & n->flag_mask))
 		return false;
+	if (n->differ[0] != n->differ[1] && n->differ[0] < VL_MAX_ARGS &&
+	    n->differ[1] < VL_MAX_ARGS &&
+	    e->obj[n->differ[0]].inode == e->obj[n->differ[1]].inode)
+		return false;
 	if (n->at == VL_AT_ENTRY && n->flag_mask) {
 		__u8 fa = n->flag_arg;
 

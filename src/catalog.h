@@ -24,6 +24,7 @@ struct vl_role {
 struct vl_fn {
 	uint32_t id;		/* attach id, index in the catalog */
 	uint64_t addr;
+	uint32_t size;		/* bytes of code, to the next symbol; 0: unknown */
 	char *name;		/* "simple_lookup" */
 	char *module;		/* "" for vmlinux */
 	char *fstypes;		/* "tmpfs,ramfs": the filesystems installing it */

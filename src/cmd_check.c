@@ -194,10 +194,16 @@ static void print_summary(struct check *ck, FILE *f)
 		PRIu64 " internal helper calls)\n", es->calls + ck->stats[VL_STAT_CALLS_MET],
 		ck->stats[VL_STAT_CALLS_MET], es->calls, es->checks, es->unverifiable,
 		es->internal_calls);
-	if (ck->pipe.st.by_type[VL_EV_METHOD_BLOCK] || ck->stats[VL_STAT_NB_FULL])
+	if (ck->pipe.st.by_type[VL_EV_METHOD_BLOCK] || ck->stats[VL_STAT_NB_FULL] ||
+	    ck->stats[VL_STAT_NB_STALE])
 		fprintf(f, "  sleeps        %" PRIu64 " inside methods that may not block, %" PRIu64
-			" calls not followed (task table full)\n",
-			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_FULL]);
+			" calls not followed (task table full), %" PRIu64 " after a call whose "
+			"exit went unseen (not counted)\n",
+			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_FULL],
+			ck->stats[VL_STAT_NB_STALE]);
+	if (ck->stats[VL_STAT_NO_CFG])
+		fprintf(f, "  unconfigured  %" PRIu64 " method calls found no configuration "
+			"(not judged)\n", ck->stats[VL_STAT_NO_CFG]);
 	if (ck->stats[VL_STAT_VMA_LOCK])
 		fprintf(f, "  per-VMA lock  %" PRIu64 " vm_operations calls under their vma's lock, "
 			"not mmap_lock (the first of each method reported)\n",
@@ -265,6 +271,10 @@ static json_object *summary_json(struct check *ck)
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_BLOCK]));
 	json_object_object_add(ev, "calls_not_followed",
 			       json_object_new_int64(ck->stats[VL_STAT_NB_FULL]));
+	json_object_object_add(ev, "unconfigured_calls",
+			       json_object_new_int64(ck->stats[VL_STAT_NO_CFG]));
+	json_object_object_add(ev, "stale_calls",
+			       json_object_new_int64(ck->stats[VL_STAT_NB_STALE]));
 	json_object_object_add(ev, "exits",
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_EXIT]));
 	json_object_object_add(ev, "vma_locked_calls",

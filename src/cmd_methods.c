@@ -45,6 +45,7 @@ static const char *kind_name(uint8_t k)
 		[VL_ARG_PAGE] = "page", [VL_ARG_RAC] = "readahead_control",
 		[VL_ARG_FOLIO_OUT] = "folio_out", [VL_ARG_PAGE_OUT] = "page_out",
 		[VL_ARG_VMF] = "vm_fault", [VL_ARG_VMA] = "vm_area_struct",
+		[VL_ARG_FILE_LOCK] = "file_lock",
 	};
 
 	return k < ARRAY_SIZE(n) && n[k] ? n[k] : "?";

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "discover.skel.h"
@@ -171,8 +172,14 @@ static void sample_mount(const struct vl_mount *m, struct fdset *s)
 	}
 	fdset_add(s, root);
 	fd = open(m->mnt, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd >= 0)
+	if (fd >= 0) {
+		/*
+		 * A lease on it shows the lease methods; nobody else can open
+		 * an unnamed file, so no one's access is broken. Closing ends it.
+		 */
+		fcntl(fd, F_SETLEASE, F_WRLCK);
 		fdset_add(s, fd);
+	}
 	fd = dup(root);
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -214,11 +221,29 @@ static const char *const ops_struct_name[VL_OPS_MAX] = {
 	[VL_OPS_DENTRY] = "dentry_operations",
 	[VL_OPS_AOPS] = "address_space_operations",
 	[VL_OPS_VM] = "vm_operations_struct",
+	/*
+	 * The lease methods: struct lease_manager_operations since 6.9,
+	 * described by locking.rst under lock_manager_operations, as they
+	 * were before (see btf_struct_of()).
+	 */
+	[VL_OPS_LM] = "lock_manager_operations",
+	[VL_OPS_FSTYPE] = "file_system_type",
 };
 
+/* The struct whose BTF describes the table of @kind on this kernel. */
+static const char *btf_struct_of(struct kbtf *kb, int kind)
+{
+	if (kind == VL_OPS_LM && kbtf__has_type(kb, "lease_manager_operations", BTF_KIND_STRUCT))
+		return "lease_manager_operations";
+	return ops_struct_name[kind];
+}
+
+/* One table to decode: its bytes, and what its methods are called. */
 struct decode_ctx {
-	const struct vl_disc_rec *rec;
-	int kind;
+	const __u8 *bytes;
+	__u32 size;
+	const char *ops_struct;	/* the role, as locking.rst names the struct */
+	const char *fstype;
 	struct kbtf *kb;
 	const struct ksyms *ks;
 	struct vl_catalog *cat;
@@ -232,9 +257,9 @@ static void add_method(void *arg, const char *member, unsigned int off)
 	struct vl_fn *fn;
 	uint64_t addr;
 
-	if (off + sizeof(addr) > c->rec->ops_size[c->kind])
+	if (off + sizeof(addr) > c->size)
 		return;
-	memcpy(&addr, c->rec->ops[c->kind] + off, sizeof(addr));
+	memcpy(&addr, c->bytes + off, sizeof(addr));
 	if (!addr)
 		return;
 	fn = catalog_by_addr(c->cat, addr);
@@ -245,13 +270,14 @@ static void add_method(void *arg, const char *member, unsigned int off)
 		fn = catalog_add(c->cat, addr, sym->name, sym->module);
 		if (!fn)
 			return;
+		fn->size = ksyms__size(c->ks, sym);
 		if (kbtf__find_func(c->kb, sym->name, sym->module, &kf) == 0)
 			kbtf__func_shape(&kf, fn->arg_kind, &fn->nargs, &fn->returns_void);
 		else
 			fn->nargs = -1;	/* no BTF: cannot be traced */
 	}
-	catalog_add_role(fn, ops_struct_name[c->kind], member);
-	catalog_add_fstype(fn, c->rec->fstype);
+	catalog_add_role(fn, c->ops_struct, member);
+	catalog_add_fstype(fn, c->fstype);
 }
 
 static void add_sb(struct vl_discovery *out, uint64_t sb, uint32_t dev)
@@ -330,6 +356,9 @@ static int read_iter(struct bpf_program *prog, void (*cb)(const struct vl_disc_r
 			got = read(fd, (char *)rec + have, sizeof(*rec) - have);
 			if (got < 0 && errno == EINTR)
 				continue;
+			/* an error ends the walk early: say so, nothing is skipped silently */
+			if (got < 0)
+				err = -errno;
 			if (got <= 0)
 				break;
 			have += got;
@@ -357,15 +386,25 @@ struct disc_pass {
 	} files[64];
 };
 
-static void decode_tables(struct disc_pass *p, const struct vl_disc_rec *rec)
+static void decode_tables(struct disc_pass *p, const struct vl_disc_rec *rec, const char *fstype)
 {
+	struct decode_ctx c = { .fstype = fstype, .kb = p->kb, .ks = p->ks, .cat = p->cat };
+	__u32 i;
 	int k;
 
 	for (k = 0; k < VL_OPS_MAX; k++) {
-		struct decode_ctx c = { rec, k, p->kb, p->ks, p->cat };
-
-		if (rec->ops_size[k])
-			kbtf__fnptr_members(p->kb, ops_struct_name[k], add_method, &c);
+		if (!rec->ops_size[k])
+			continue;
+		c.bytes = rec->ops[k];
+		c.size = rec->ops_size[k];
+		c.ops_struct = ops_struct_name[k];
+		kbtf__fnptr_members(p->kb, btf_struct_of(p->kb, k), add_method, &c);
+	}
+	c.ops_struct = "xattr_handler";
+	c.size = rec->xattr_size;
+	for (i = 0; i < rec->nxattr && i < VL_DISC_MAX_XATTR; i++) {
+		c.bytes = rec->xattr[i];
+		kbtf__fnptr_members(p->kb, "xattr_handler", add_method, &c);
 	}
 }
 
@@ -385,13 +424,12 @@ static void on_file(const struct vl_disc_rec *rec, void *arg)
 		p->nfiles++;
 	}
 	note_fstype(p->out, rec);
-	decode_tables(p, rec);
+	decode_tables(p, rec, rec->fstype);
 }
 
 static void on_vma(const struct vl_disc_rec *rec, void *arg)
 {
 	struct disc_pass *p = arg;
-	struct vl_disc_rec *r;
 	int i;
 
 	for (i = 0; i < p->nfiles && p->files[i].file != rec->file; i++)
@@ -399,11 +437,7 @@ static void on_vma(const struct vl_disc_rec *rec, void *arg)
 	if (i == p->nfiles)
 		return;	/* a mapping of some other file: a library, say */
 	/* the record carries only vm_ops; the file's pass named its type */
-	r = xmalloc(sizeof(*r));
-	memcpy(r, rec, sizeof(*r));
-	snprintf(r->fstype, sizeof(r->fstype), "%s", p->files[i].fstype);
-	decode_tables(p, r);
-	free(r);
+	decode_tables(p, rec, p->files[i].fstype);
 }
 
 int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ksyms *ks,

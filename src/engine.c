@@ -88,6 +88,9 @@ static uint8_t prop_class(enum vl_prop p)
 	case VL_PROP_D_LOCK:		return VL_LOCK_D_LOCK;
 	case VL_PROP_FOLIO_LOCK:	return VL_LOCK_FOLIO;
 	case VL_PROP_MMAP_LOCK:		return VL_LOCK_MMAP;
+	case VL_PROP_S_VFS_RENAME:	return VL_LOCK_S_VFS_RENAME;
+	case VL_PROP_F_POS_LOCK:	return VL_LOCK_F_POS;
+	case VL_PROP_FLC_LOCK:		return VL_LOCK_FLC;
 	default:			return VL_LOCK_NONE;
 	}
 }
@@ -98,6 +101,7 @@ static bool section_traced(const char *ops)
 	static const char *const traced[] = {
 		"inode_operations", "file_operations", "super_operations",
 		"dentry_operations", "address_space_operations", "vm_operations_struct",
+		"xattr_handler", "lock_manager_operations", "file_system_type",
 	};
 	size_t i;
 
@@ -123,6 +127,12 @@ static const char *const how_checked[VL_LOCK_CLASS_MAX] = {
 	[VL_LOCK_MMAP] = "at method entry: the mmap_lock owner word of the vma's mm for "
 			 "exclusive holds, the task's reader holds of its own mm (down_read/"
 			 "up_read traced) for shared ones",
+	[VL_LOCK_S_VFS_RENAME] = "at method entry: the owner word of the superblock's "
+				 "s_vfs_rename_mutex is this task",
+	[VL_LOCK_F_POS] = "at method entry: the owner word of the file's f_pos_lock is this "
+			  "task",
+	[VL_LOCK_FLC] = "at method entry: the spinlock word of the inode's file lock context "
+			"is locked (by this CPU or another: a spinlock does not record its holder)",
 };
 
 /* Where a requirement is read, for the kinds about the state at return. */
@@ -175,6 +185,27 @@ static bool context_checks(const struct vl_rule *r, const char **note)
 	return true;
 }
 
+/*
+ * Methods of a struct only some of whose implementations discovery can
+ * reach: lock_manager_operations' lease methods, from a lease vfslock
+ * takes on its own sample file; the POSIX lock managers' (lockd, nfsd)
+ * are installed on their locks only.
+ */
+static bool method_traced(const char *ops, const char *method)
+{
+	static const char *const lease_methods[] = {
+		"lm_break", "lm_change", "lm_setup", "lm_breaker_owns_lease",
+	};
+	size_t i;
+
+	if (strcmp(ops, "lock_manager_operations"))
+		return true;
+	for (i = 0; i < ARRAY_SIZE(lease_methods); i++)
+		if (!strcmp(method, lease_methods[i]))
+			return true;
+	return false;
+}
+
 bool engine_checks(const struct vl_rule *r, const char **note)
 {
 	uint8_t cls = prop_class(r->prop);
@@ -183,6 +214,11 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 
 	*note = NULL;
 	rules_struct_of_section(r->section, ops, sizeof(ops));
+	if (!method_traced(ops, r->method)) {
+		*note = "implementations not discovered: only the lease methods are, from a "
+			"lease on vfslock's own sample file";
+		return false;
+	}
 	if (rule_on_context(r)) {
 		if (!section_traced(ops)) {
 			*note = "implementations of this struct are not discovered yet";
@@ -198,6 +234,16 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 	}
 	if (!r->nreqs)
 		return false;
+	if (r->prop == VL_PROP_RENAME_LOCK) {
+		*note = "not checkable: rename_lock is a seqlock, whose readers write nothing a "
+			"probe could read";
+		return false;
+	}
+	if (r->prop == VL_PROP_RCU && strstr(r->text, "callback")) {
+		*note = "a context, not a lock: what it forbids (sleeping) is the method's "
+			"may_block rule";
+		return false;
+	}
 	if (cls == VL_LOCK_NONE) {
 		*note = "this lock or property is not read yet";
 		return false;
@@ -353,6 +399,7 @@ const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, 
 		[VL_ARG_FOLIO] = "folio", [VL_ARG_PAGE] = "page", [VL_ARG_RAC] = "readahead",
 		[VL_ARG_PATH] = "path", [VL_ARG_FOLIO_OUT] = "returned folio",
 		[VL_ARG_PAGE_OUT] = "returned page", [VL_ARG_VMF] = "vmf", [VL_ARG_VMA] = "vma",
+		[VL_ARG_FILE_LOCK] = "lease",
 	};
 	uint8_t kind = arg >= 0 && arg < VL_MAX_ARGS ? fn->arg_kind[arg] : VL_ARG_SCALAR;
 
@@ -493,6 +540,12 @@ static bool kind_fits(uint8_t cls, uint8_t kind)
 		return kind == VL_ARG_FOLIO || kind == VL_ARG_PAGE;
 	case VL_LOCK_MMAP:
 		return kind == VL_ARG_VMA || kind == VL_ARG_VMF;
+	case VL_LOCK_S_VFS_RENAME:
+		return kind == VL_ARG_INODE || kind == VL_ARG_SB;
+	case VL_LOCK_F_POS:
+		return kind == VL_ARG_FILE;
+	case VL_LOCK_FLC:
+		return kind == VL_ARG_FILE_LOCK || kind == VL_ARG_FILE || kind == VL_ARG_INODE;
 	default:
 		return false;
 	}
@@ -889,7 +942,8 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->attach_id = fn->id;
-	cfg->nargs = fn->nargs;
+	cfg->nargs = fn->nargs < VL_MAX_ARGS ? fn->nargs : VL_MAX_ARGS;
+	cfg->fn_size = fn->size;
 	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
 		cfg->arg_kind[i] = fn->arg_kind[i];
 
@@ -905,6 +959,24 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 		uint8_t cls = prop_class(b->v[k].rule->prop), at = req_at(q);
 		int flag_arg = q->cond == VL_COND_ARG_FLAG ? b->flag_arg[k] : -1;
 		uint32_t ret_flag = at == VL_AT_EXIT_RET_FLAG ? VL_VM_FAULT_LOCKED : 0;
+		uint8_t differ[2] = { 0, 0 };
+
+		/* a cross-directory condition: the first two directories differ */
+		if (q->cond == VL_COND_CROSS_DIR) {
+			int a = -1;
+
+			for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+				if (!is_inode_arg(fn, i))
+					continue;
+				if (a < 0) {
+					a = i;
+					continue;
+				}
+				differ[0] = a;
+				differ[1] = i;
+				break;
+			}
+		}
 
 		if (rule_on_context(b->v[k].rule)) {
 			context_cfg(fn, &fn->roles[b->v[k].role], q, cfg);
@@ -936,6 +1008,7 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 				struct vl_need *nd = &cfg->need[n];
 
 				if (nd->arg == i && nd->cls == cls && nd->at == at &&
+				    nd->differ[0] == differ[0] && nd->differ[1] == differ[1] &&
 				    (at != VL_AT_ENTRY ? nd->flag_mask == ret_flag :
 				     flag_arg < 0 ? !nd->flag_mask :
 				     nd->flag_arg == flag_arg && nd->flag_mask == q->cond_flag)) {
@@ -955,6 +1028,7 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 				cfg->flags |= VL_CFG_EXIT_EVENT;
 			cfg->need[cfg->nneeds++] = (struct vl_need){
 				.arg = i, .mode = mode, .cls = cls, .at = at,
+				.differ = { differ[0], differ[1] },
 				.flag_arg = flag_arg >= 0 ? flag_arg : 0,
 				.flag_mask = at != VL_AT_ENTRY ? ret_flag :
 					     flag_arg >= 0 ? q->cond_flag : 0,

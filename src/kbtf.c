@@ -148,6 +148,7 @@ static uint8_t arg_kind(const struct btf *btf, __u32 type_id)
 		{ "folio", VL_ARG_FOLIO },	{ "page", VL_ARG_PAGE },
 		{ "readahead_control", VL_ARG_RAC },
 		{ "vm_fault", VL_ARG_VMF },	{ "vm_area_struct", VL_ARG_VMA },
+		{ "file_lock", VL_ARG_FILE_LOCK }, { "file_lease", VL_ARG_FILE_LOCK },
 	};
 	const struct btf_type *t = peel(btf, type_id, NULL);
 	bool out = false;

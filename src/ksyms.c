@@ -118,6 +118,16 @@ const struct ksym *ksyms__name(const struct ksyms *ks, uint64_t addr)
 	return s && addr - s->addr <= KSYM_MAX_SPAN ? s : NULL;
 }
 
+uint64_t ksyms__size(const struct ksyms *ks, const struct ksym *s)
+{
+	int i;
+
+	for (i = s - ks->syms + 1; i < ks->n; i++)
+		if (ks->syms[i].addr > s->addr)
+			return ks->syms[i].addr - s->addr;
+	return 0;
+}
+
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len)
 {
 	const struct ksym *s = ksyms__name(ks, addr);

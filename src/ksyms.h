@@ -27,6 +27,9 @@ const struct ksym *ksyms__find(const struct ksyms *ks, uint64_t addr);
  */
 const struct ksym *ksyms__name(const struct ksyms *ks, uint64_t addr);
 
+/* Bytes from @s to the next symbol at a higher address; 0 for the last. */
+uint64_t ksyms__size(const struct ksyms *ks, const struct ksym *s);
+
 /* "name+0x1f [module]" into @buf. */
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 

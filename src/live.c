@@ -96,7 +96,8 @@ static int set_cfgs(struct vl_live *lv, const struct vl_live_opts *o, int from, 
 		struct vl_method_cfg cfg;
 		__u64 key = fn->addr;
 
-		if (!fn_traced(o, fn) || fn->nargs > VL_MAX_ARGS)
+		/* past six arguments too: the six-argument template reads the first six */
+		if (!fn_traced(o, fn))
 			continue;
 		engine_method_cfg(o->eng, fn, &cfg);
 		ret = bpf_map__update_elem(lv->skel->maps.method_cfg, &key, sizeof(key), &cfg,

@@ -201,7 +201,8 @@ const char *lock_class_name(uint8_t cls)
 		[VL_LOCK_I_RWSEM] = "i_rwsem", [VL_LOCK_S_UMOUNT] = "s_umount",
 		[VL_LOCK_INVALIDATE] = "invalidate_lock", [VL_LOCK_I_LOCK] = "i_lock",
 		[VL_LOCK_D_LOCK] = "d_lock", [VL_LOCK_FOLIO] = "folio_lock",
-		[VL_LOCK_MMAP] = "mmap_lock",
+		[VL_LOCK_MMAP] = "mmap_lock", [VL_LOCK_S_VFS_RENAME] = "s_vfs_rename_mutex",
+		[VL_LOCK_F_POS] = "f_pos_lock", [VL_LOCK_FLC] = "flc_lock",
 	};
 
 	return cls < VL_LOCK_CLASS_MAX && n[cls] ? n[cls] : "?";

@@ -141,6 +141,8 @@ static enum vl_prop prop_of_header(const char *head)
 		{ "i_rwsem", VL_PROP_I_RWSEM },
 		{ "i_mutex", VL_PROP_I_RWSEM },
 		{ "s_umount", VL_PROP_S_UMOUNT },
+		/* before d_lock, which its name contains */
+		{ "blocked_lock_lock", VL_PROP_BLOCKED_LOCK_LOCK },
 		{ "d_lock", VL_PROP_D_LOCK },
 		{ "i_lock", VL_PROP_I_LOCK },
 		{ "rename_lock", VL_PROP_RENAME_LOCK },
@@ -153,7 +155,6 @@ static enum vl_prop prop_of_header(const char *head)
 		{ "open_mutex", VL_PROP_OPEN_MUTEX },
 		{ "bd_mutex", VL_PROP_OPEN_MUTEX },
 		{ "flc_lock", VL_PROP_FLC_LOCK },
-		{ "blocked_lock_lock", VL_PROP_BLOCKED_LOCK_LOCK },
 		{ "may block", VL_PROP_MAY_BLOCK },
 		{ "rcu-walk", VL_PROP_RCU_WALK },
 		{ "note", VL_PROP_NOTE },

@@ -568,6 +568,54 @@ static void test_blocking_and_rcu_walk(void **state)
 	assert_true(saw(&fx->seen, "dentry_operations.d_delete.rcu_walk", 0));
 }
 
+/*
+ * A cross-directory rename needs the superblock's s_vfs_rename_mutex; a
+ * rename within one directory does not. The kernel filter tells them
+ * apart by the two directories' inodes, as the engine does.
+ */
+static const struct vl_need *need_of(struct fixture *fx, int fn, int arg, uint8_t cls,
+				     uint8_t at, struct vl_method_cfg *cfg, int *idx);
+
+static void test_cross_dir_rename_mutex(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t args[6] = { 0 };
+	struct objspec o[6] = {
+		NONE, DIR(DIR1, VL_MODE_EXCL), REG(FILE1, VL_MODE_EXCL),
+		DIR(DIR1, VL_MODE_EXCL), NONE, NONE,
+	};
+	struct vl_method_cfg cfg;
+	struct vl_ev_method e = { 0 };
+	const struct vl_need *n;
+	int idx;
+
+	n = need_of(fx, F_RENAME, 1, VL_LOCK_S_VFS_RENAME, VL_AT_ENTRY, &cfg, &idx);
+	TAKE(fx, DIR1, VL_MODE_EXCL);
+	TAKE(fx, DIR2, VL_MODE_EXCL);
+	TAKE(fx, FILE1, VL_MODE_EXCL);
+	fx->need_held[idx] = VL_MODE_NONE;
+	e.need_held[idx] = VL_MODE_NONE;
+
+	/* one directory: nothing asked */
+	call(fx, TID, F_RENAME, args, o, 0);
+	assert_int_equal(fx->seen.n, 0);
+	e.obj[1].inode = e.obj[3].inode = DIR1;
+	assert_false(vl_need_unmet(&e, n, idx));
+
+	/* two: the mutex, held by nobody */
+	o[3] = DIR(DIR2, VL_MODE_EXCL);
+	call(fx, TID, F_RENAME, args, o, VL_MF_SUSPECT);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "inode_operations.rename.s_vfs_rename.prose", 1));
+	e.obj[3].inode = DIR2;
+	assert_true(vl_need_unmet(&e, n, idx));
+	fx->seen.n = 0;
+
+	fx->need_held[idx] = VL_MODE_EXCL;
+	call(fx, TID, F_RENAME, args, o, 0);
+	assert_int_equal(fx->seen.n, 0);
+}
+
 /* An exit record of @fn returning @ret, with what the kernel read at return. */
 static void exit_call(struct fixture *fx, int fn, uint64_t ret)
 {
@@ -700,12 +748,19 @@ static void test_kernel_filter_config(void **state)
 	assert_int_equal(cfg.arg_kind[1], VL_ARG_INODE);
 	assert_int_equal(cfg.arg_kind[2], VL_ARG_DENTRY);
 	for (i = 0; i < cfg.nneeds; i++) {
+		if (cfg.need[i].cls == VL_LOCK_S_VFS_RENAME) {
+			/* the superblock's rename mutex, across directories only */
+			assert_int_equal(cfg.need[i].arg, 1);
+			assert_int_equal(cfg.need[i].differ[0], 1);
+			assert_int_equal(cfg.need[i].differ[1], 3);
+			continue;
+		}
 		assert_int_equal(cfg.need[i].mode, VL_MODE_EXCL);
 		parents += cfg.need[i].arg == 1 || cfg.need[i].arg == 3;
 	}
 	assert_int_equal(parents, 2);
 	/* over-approximation: the children are candidates too */
-	assert_int_equal(cfg.nneeds, 4);
+	assert_int_equal(cfg.nneeds, 5);
 
 	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_LOOKUP), &cfg);
 	assert_int_equal(cfg.nneeds, 1);
@@ -885,6 +940,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_and_rcu_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_at_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cross_dir_rename_mutex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),
