@@ -36,6 +36,7 @@ echo $? > $S/broad.rc
 # workload waits for vfslock to say so (at most 30 s).
 mkdir /mnt/tmp/a /mnt/tmp/b /mnt/vlbad
 touch /mnt/tmp/victim /mnt/tmp/a/x /mnt/tmp/kept
+flock /mnt/tmp/kept true	# a file lock context, for lease_change
 echo data > /mnt/ext4/cached
 vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
 	mount -t vlbadfs none /mnt/vlbad || exit 9
@@ -52,6 +53,9 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
 	echo drop_inode 0 /mnt/tmp/kept > $P
 	echo d_delete 0 /mnt/tmp/kept > $P
 	echo partial 0 /mnt/ext4/cached > $P
+	echo iterate 0 /mnt/tmp > $P
+	echo xattr_set 0 /mnt/ext4/cached > $P
+	echo lease_change 0 /mnt/tmp/kept > $P
 	echo block d_hash 1 /mnt/vlbad > $P
 	echo block permission 1 /mnt/vlbad > $P
 	echo return write_begin 1 /mnt/vlbad > $P
@@ -66,9 +70,11 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json -- sh -c "
 	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c &&
 	echo sync_fs 1 /mnt/ext4 > $P && echo drop_inode 1 /mnt/tmp/kept > $P &&
 	echo d_delete 1 /mnt/tmp/kept > $P && echo partial 1 /mnt/ext4/cached > $P &&
+	echo iterate 1 /mnt/tmp > $P && echo xattr_set 1 /mnt/ext4/cached > $P &&
+	echo lease_change 1 /mnt/tmp/kept > $P &&
 	echo block d_hash 0 /mnt/vlbad > $P && echo block permission 0 /mnt/vlbad > $P &&
 	echo return write_begin 0 /mnt/vlbad > $P && echo return fault 0 /mnt/vlbad > $P &&
-	echo mmap fault 0 /mnt/vlbad > $P" \
+	echo mmap fault 0 /mnt/vlbad > $P && umount /mnt/vlbad" \
 	> $S/control.out 2>&1
 echo $? > $S/control.rc
 exit 0

@@ -13,6 +13,9 @@
  *   echo 'drop_inode 0|1 /mnt/tmp/file' > ...  i_lock
  *   echo 'd_delete 0|1 /mnt/tmp/file' > ...    d_lock
  *   echo 'partial 0|1 /mnt/ext4/file' > ...    ->is_partially_uptodate, folio lock
+ *   echo 'iterate 0|1 /mnt/tmp' > ...            ->iterate_shared, f_pos_lock
+ *   echo 'xattr_set 0|1 /mnt/ext4/file' > ...    user xattr handler's ->set, i_rwsem
+ *   echo 'lease_change 0|1 /mnt/tmp/file' > ...  lease_modify() as ->lm_change, flc_lock
  *   echo 'block d_hash|permission 0|1 /mnt/vlbad' > ...  sleeping methods (badfs.c)
  *   echo 'return write_begin|fault 0|1 /mnt/vlbad' > ... a folio returned unlocked
  *   echo 'mmap fault 0|1 /mnt/vlbad' > ...  ->fault without mmap_lock
@@ -34,6 +37,10 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/xattr.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#include <linux/filelock.h>
+#endif
 
 #include "badfs.h"
 
@@ -331,6 +338,123 @@ out_put_path:
 	return err;
 }
 
+/*
+ * The "user." handler's ->set, as __vfs_setxattr() calls it, with the
+ * inode's i_rwsem held exclusive or without.
+ */
+static noinline int do_xattr_set(const char *file, bool lock)
+{
+	const struct xattr_handler *const *hp, *h = NULL;
+	struct inode *inode;
+	struct path p;
+	int err;
+
+	err = kern_path(file, 0, &p);
+	if (err)
+		return err;
+	inode = d_inode(p.dentry);
+	for (hp = (const struct xattr_handler *const *)inode->i_sb->s_xattr; hp && *hp; hp++)
+		if ((*hp)->prefix && !strcmp((*hp)->prefix, XATTR_USER_PREFIX) && (*hp)->set)
+			h = *hp;
+	err = -EOPNOTSUPP;
+	if (!h)
+		goto out_put_path;
+	if (lock)
+		inode_lock(inode);
+	err = h->set(h, VL_IDMAP, p.dentry, inode, "vl_probe", "1", 1, 0);
+	if (lock)
+		inode_unlock(inode);
+out_put_path:
+	path_put(&p);
+	return err;
+}
+
+/* Leases got their own struct in 6.9, fields in a common first member. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define VL_LEASE_T		struct file_lease
+#define vl_lease_alloc		locks_alloc_lease
+#define vl_lease_free		locks_free_lease
+#define VL_LEASE(fl, f)		((fl)->c.flc_##f)
+#else
+#define VL_LEASE_T		struct file_lock
+#define vl_lease_alloc		locks_alloc_lock
+#define vl_lease_free		locks_free_lock
+#define VL_LEASE(fl, f)		((fl)->fl_##f)
+#endif
+
+/*
+ * The kernel's own ->lm_change (lease_modify(), fs/locks.c), as a lease
+ * break calls it, with the inode's flc_lock held or without, on a lease of
+ * the module's making that is on no list: F_RDLCK on a read lease changes
+ * nothing. The file must have a lock context: lock it once beforehand.
+ */
+static noinline int do_lease_change(const char *path, bool lock)
+{
+	struct file_lock_context *ctx;
+	LIST_HEAD(dispose);
+	struct file *file;
+	VL_LEASE_T *fl;
+	int err = -ENOLCK;
+
+	file = filp_open(path, O_RDONLY, 0);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ctx = READ_ONCE(file_inode(file)->i_flctx);
+	if (!ctx)
+		goto out_close;
+	err = -ENOMEM;
+	fl = vl_lease_alloc();
+	if (!fl)
+		goto out_close;
+	VL_LEASE(fl, file) = file;
+	VL_LEASE(fl, type) = F_RDLCK;
+	VL_LEASE(fl, flags) = FL_LEASE;
+	if (lock)
+		spin_lock(&ctx->flc_lock);
+	err = lease_modify(fl, F_RDLCK, &dispose);
+	if (lock)
+		spin_unlock(&ctx->flc_lock);
+	vl_lease_free(fl);
+out_close:
+	filp_close(file, NULL);
+	return err;
+}
+
+static bool skip_entry(struct dir_context *ctx, const char *name, int namlen, loff_t off,
+		       u64 ino, unsigned int type)
+{
+	return true;
+}
+
+/*
+ * ->iterate_shared as getdents calls it, i_rwsem shared, with the file's
+ * f_pos_lock (which 6.12's locking.rst asks for) or without.
+ */
+static noinline int do_iterate(const char *dir, bool lock)
+{
+	struct dir_context ctx = { .actor = skip_entry };
+	struct inode *inode;
+	struct file *file;
+	int err = -ENOTDIR;
+
+	file = filp_open(dir, O_RDONLY | O_DIRECTORY, 0);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	inode = file_inode(file);
+	if (!file->f_op->iterate_shared)
+		goto out_close;
+	if (lock)
+		mutex_lock(&file->f_pos_lock);
+	inode_lock_shared(inode);
+	err = file->f_op->iterate_shared(file, &ctx);
+	inode_unlock_shared(inode);
+	if (lock)
+		mutex_unlock(&file->f_pos_lock);
+out_close:
+	filp_close(file, NULL);
+	return err;
+}
+
 /* ->is_partially_uptodate on the file's first folio, locked or not. */
 static noinline int do_partial(const char *file, bool lock)
 {
@@ -391,6 +515,12 @@ static int run_set(const char *val, const struct kernel_param *kp)
 		err = do_drop_inode(argv[2], !strcmp(argv[1], "1"));
 	else if (argc == 3 && !strcmp(argv[0], "d_delete"))
 		err = do_d_delete(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "lease_change"))
+		err = do_lease_change(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "xattr_set"))
+		err = do_xattr_set(argv[2], !strcmp(argv[1], "1"));
+	else if (argc == 3 && !strcmp(argv[0], "iterate"))
+		err = do_iterate(argv[2], !strcmp(argv[1], "1"));
 	else if (argc == 3 && !strcmp(argv[0], "partial"))
 		err = do_partial(argv[2], !strcmp(argv[1], "1"));
 	else if (argc == 4 && !strcmp(argv[0], "block"))
