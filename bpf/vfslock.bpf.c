@@ -32,9 +32,6 @@ const volatile bool send_all_calls = false;	/* recording: compliant calls too */
  */
 __u32 track_classes = 0;
 
-/* include/uapi/asm-generic/errno-base.h: a full hash map's update error */
-#define E2BIG			7
-
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
 #define RWSEM_READER_SHIFT	8
@@ -114,9 +111,11 @@ struct {
 } method_scratch SEC(".maps");
 
 /*
- * Tasks inside a method that may not block, by tid: set at its entry,
- * cleared at its exit, looked up by sched_switch. One per task: a no-block
- * method nested in another is covered by the outer one.
+ * The method that may not block a task is inside: set at its entry,
+ * cleared at its exit (depth 0), read by sched_switch. One per task: a
+ * no-block method nested in another is covered by the outer one. Kept in
+ * the task's own storage: no hash update or delete per call, and nothing
+ * to clean up when the task exits.
  */
 struct nb_call {
 	__u64 ip;
@@ -130,9 +129,9 @@ struct nb_call {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct nb_call);
 } nb_calls SEC(".maps");
 
@@ -781,45 +780,41 @@ static __always_inline bool in_rcu_walk(const struct vl_method_cfg *cfg,
 }
 
 /*
- * A hash map refuses an update or delete (-EBUSY) made from an interrupt
- * that came while its own CPU was inside another update of the same map:
- * a method run by a softirq (free_inode, an RCU callback) on top of a
- * task's own no-block call. A refused delete leaves an entry of depth 0,
- * which the next entry of that task takes over.
+ * The storage is refused (NULL) to a program nested, on its CPU, in
+ * another one using it: a method run by a softirq (free_inode, an RCU
+ * callback) on top of a task's own no-block call, which sleeps nowhere.
+ * Its creation failing otherwise (memory) leaves a call unfollowed.
  */
-static __always_inline void nb_enter(const struct vl_ev_method *e, __u32 tid)
+static __always_inline void nb_enter(const struct vl_ev_method *e)
 {
-	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid), n = {};
-	long err;
+	struct nb_call *c;
 
-	n.ip = e->ip;
-	n.ts = bpf_ktime_get_ns();
-	__builtin_memcpy(n.args, e->args, sizeof(n.args));
-	n.attach_id = e->attach_id;
-	n.depth = 1;
-	n.flags = e->flags;
-	if (c) {
-		if (!c->depth)
-			*c = n;
-		else if (c->ip == e->ip)
+	c = bpf_task_storage_get(&nb_calls, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!c) {
+		stat_inc(VL_STAT_NB_STALE);
+		return;
+	}
+	if (c->depth) {
+		if (c->ip == e->ip)
 			c->depth++;
 		return;
 	}
-	err = bpf_map_update_elem(&nb_calls, &tid, &n, BPF_NOEXIST);
-	if (err == -E2BIG)
-		stat_inc(VL_STAT_NB_FULL);
-	else if (err)
-		stat_inc(VL_STAT_NB_STALE);
+	c->ip = e->ip;
+	c->ts = bpf_ktime_get_ns();
+	__builtin_memcpy(c->args, e->args, sizeof(c->args));
+	c->attach_id = e->attach_id;
+	c->depth = 1;
+	c->flags = e->flags;
+	c->reported = 0;
 }
 
-static __always_inline void nb_exit(__u64 ip, __u32 tid)
+static __always_inline void nb_exit(__u64 ip)
 {
-	struct nb_call *c = bpf_map_lookup_elem(&nb_calls, &tid);
+	struct nb_call *c = bpf_task_storage_get(&nb_calls, bpf_get_current_task_btf(), 0, 0);
 
-	if (!c || c->ip != ip || !c->depth)
-		return;
-	if (--c->depth == 0)
-		bpf_map_delete_elem(&nb_calls, &tid);
+	if (c && c->depth && c->ip == ip)
+		c->depth--;
 }
 
 /*
@@ -936,7 +931,7 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	}
 	if ((cfg->flags & VL_CFG_NO_BLOCK) ||
 	    ((cfg->flags & VL_CFG_NO_BLOCK_RCU) && (e->flags & VL_MF_RCU_WALK)))
-		nb_enter(e, (__u32)pid_tgid);
+		nb_enter(e);
 
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
@@ -997,10 +992,10 @@ static __always_inline int method_exit(__u64 *ctx)
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	nb_exit(bpf_get_func_ip(ctx), (__u32)pid_tgid);
+	nb_exit(bpf_get_func_ip(ctx));
 	/* void methods: the helper fails and 0 stands */
 	bpf_get_func_ret(ctx, &ret);
-	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, ret == 0, &cfg,
+	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, VL_RET32(ret) == 0, &cfg,
 			 &watched_fs);
 	if (!e || !cfg || !watched_fs)
 		return 0;
@@ -1013,8 +1008,9 @@ static __always_inline int method_exit(__u64 *ctx)
 		e->need_held[i] = VL_HELD_NA;
 		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS)
 			continue;
-		if ((n->at == VL_AT_EXIT_RET0 && ret) ||
-		    (n->at == VL_AT_EXIT_RET_FLAG && !(ret & n->flag_mask)))
+		if ((n->at == VL_AT_EXIT_RET0 && VL_RET32(ret)) ||
+		    (n->at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(ret) & n->flag_mask)) ||
+		    (n->at == VL_AT_EXIT_ERR_UNLOCKED && !VL_RET32(ret)))
 			continue;
 		e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
 					     e->hdr.task, (__u32)pid_tgid);
@@ -1084,7 +1080,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 
 	if (preempt)
 		return 0;
-	c = bpf_map_lookup_elem(&nb_calls, &tid);
+	c = bpf_task_storage_get(&nb_calls, prev, 0, 0);
 	if (!c || c->reported || !c->depth)
 		return 0;
 	c->reported = 1;
@@ -1119,7 +1115,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 		 */
 		if (cfg && cfg->fn_size && e->nstack < VL_MAX_STACK &&
 		    !stack_has(e, c->ip, cfg->fn_size)) {
-			bpf_map_delete_elem(&nb_calls, &tid);
+			c->depth = 0;
 			stat_inc(VL_STAT_NB_STALE);
 			return 0;
 		}
@@ -1177,7 +1173,6 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!task_watched(pid_tgid))
 		return 0;
 	task_event(VL_EV_TASK_EXIT, 0, 0, pid_tgid);
-	bpf_map_delete_elem(&nb_calls, &tid);
 	if (!watch_all)
 		bpf_map_delete_elem(&watched_tasks, &tid);
 	return 0;

@@ -210,7 +210,13 @@ enum vl_need_at {
 	VL_AT_ENTRY		= 0,
 	VL_AT_EXIT_RET0		= 1,	/* at return, when the method returned 0 */
 	VL_AT_EXIT_RET_FLAG	= 2,	/* at return, when ret & flag_mask */
+	/* the folio must be unlocked by then (mode unused): */
+	VL_AT_EXIT_UNLOCKED	= 3,	/* at every return */
+	VL_AT_EXIT_ERR_UNLOCKED	= 4,	/* at a return of non-zero */
 };
+
+/* Methods return int or vm_fault_t: the upper half of the register is not theirs. */
+#define VL_RET32(ret)		((__u32)(ret))
 
 struct vl_need {
 	__u8 arg;		/* object index */
@@ -278,8 +284,8 @@ enum vl_stat {
 	VL_STAT_BLOCKED,	/* sleeps inside no-block methods: sent */
 	VL_STAT_NB_FULL,	/* no-block task table full: a sleep may go unseen */
 	VL_STAT_VMA_LOCK,	/* vm_operations calls under a per-VMA lock */
-	VL_STAT_NB_STALE,	/* no-block calls not followed from interrupt context, or
-				 * whose exit went unseen (dropped at a sleep) */
+	VL_STAT_NB_STALE,	/* no-block calls not followed (nested in an interrupt, or no
+				 * memory), or whose exit went unseen (dropped at a sleep) */
 	VL_STAT_MAX,
 };
 

@@ -29,10 +29,16 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 	if (a >= VL_MAX_ARGS || idx < 0 || idx >= VL_MAX_NEEDS)
 		return false;
 	/* a need read at return binds only when the return value says so */
-	if (n->at == VL_AT_EXIT_RET0 && e->ret != 0)
+	if (n->at == VL_AT_EXIT_RET0 && VL_RET32(e->ret) != 0)
 		return false;
-	if (n->at == VL_AT_EXIT_RET_FLAG && !(e->ret & n->flag_mask))
+	if (n->at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(e->ret) & n->flag_mask))
 		return false;
+	if (n->at == VL_AT_EXIT_ERR_UNLOCKED && VL_RET32(e->ret) == 0)
+		return false;
+	if (n->at == VL_AT_EXIT_UNLOCKED || n->at == VL_AT_EXIT_ERR_UNLOCKED) {
+		held = e->need_held[idx];
+		return held != VL_HELD_NA && held != VL_MODE_NONE;
+	}
 	if (n->differ[0] != n->differ[1] && n->differ[0] < VL_MAX_ARGS &&
 	    n->differ[1] < VL_MAX_ARGS &&
 	    e->obj[n->differ[0]].inode == e->obj[n->differ[1]].inode)

@@ -145,6 +145,22 @@ static uint8_t req_at(const struct vl_req *q)
 	}
 }
 
+/*
+ * "yes, unlocks": when the folio must be unlocked by the method's return.
+ * Where the caller unlocks nothing after it: generic_perform_write() after
+ * ->write_end, and filemap_read_folio()'s callers after a ->read_folio that
+ * failed or returned AOP_TRUNCATED_PAGE (mm/filemap.c). A ->read_folio that
+ * returns 0 may unlock when its I/O completes, which is not followed.
+ */
+static uint8_t unlock_at(const char *method)
+{
+	if (!strcmp(method, "write_end"))
+		return VL_AT_EXIT_UNLOCKED;
+	if (!strcmp(method, "read_folio"))
+		return VL_AT_EXIT_ERR_UNLOCKED;
+	return VL_AT_ENTRY;
+}
+
 /* A requirement that allows what it names: "yes" to may block or rcu-walk. */
 static bool req_permits(const struct vl_req *q)
 {
@@ -274,9 +290,18 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 	}
 	*note = how_checked[cls];
 	for (i = 0; i < r->nreqs; i++) {
-		if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS)
+		if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS && unlock_at(r->method) ==
+		    VL_AT_EXIT_UNLOCKED)
+			*note = "at method entry: PG_locked set on the folio; at its return: "
+				"PG_locked clear";
+		else if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS && unlock_at(r->method) ==
+			 VL_AT_EXIT_ERR_UNLOCKED)
+			*note = "at method entry: PG_locked set on the folio; at a return of an "
+				"error or AOP_TRUNCATED_PAGE: PG_locked clear (an unlock after "
+				"I/O, when it returns 0, is not followed)";
+		else if (r->reqs[i].kind == VL_REQ_HELD_UNLOCKS)
 			*note = "at method entry: PG_locked set on the folio (that the method "
-				"unlocks it, maybe after I/O, is not followed yet)";
+				"unlocks it, maybe after I/O, is not followed)";
 		else if (r->reqs[i].kind == VL_REQ_LOCKS)
 			*note = "at method return: when it returns 0, PG_locked set on the folio "
 				"it returns (*foliop, *pagep before 6.12)";
@@ -719,8 +744,8 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 
 	if (exit != (at != VL_AT_ENTRY))
 		return;
-	if ((at == VL_AT_EXIT_RET0 && ev->ret) ||
-	    (at == VL_AT_EXIT_RET_FLAG && !(ev->ret & VL_VM_FAULT_LOCKED)))
+	if ((at == VL_AT_EXIT_RET0 && VL_RET32(ev->ret)) ||
+	    (at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(ev->ret) & VL_VM_FAULT_LOCKED)))
 		return;
 	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
 		struct vl_deviation d;
@@ -803,6 +828,37 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 	}
 }
 
+/* "yes, unlocks", at return: the folio no longer locked, when it must not be. */
+static void judge_unlocked(struct vl_engine *e, struct binding *b, int k,
+			   const struct vl_fn *fn, const struct vl_ev_method *ev,
+			   const struct vl_task *t, vl_deviation_fn cb, void *ctx)
+{
+	const struct vl_rule *rule = b->v[k].rule;
+	const struct vl_role *role = &fn->roles[b->v[k].role];
+	const struct vl_method_cfg *cfg = cfg_of(e, fn);
+	uint8_t at = unlock_at(role->method);
+	int i, n;
+
+	if (at == VL_AT_ENTRY || (at == VL_AT_EXIT_ERR_UNLOCKED && !VL_RET32(ev->ret)))
+		return;
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		struct vl_deviation d;
+
+		n = need_index(cfg, i, VL_LOCK_FOLIO, at);
+		if (n < 0 || ev->need_held[n] == VL_HELD_NA)
+			continue;
+		e->st.checks++;
+		if (ev->need_held[n] == VL_MODE_NONE)
+			continue;
+		d = (struct vl_deviation){
+			.rule = rule, .req = &rule->reqs[b->v[k].req], .fn = fn, .role = role,
+			.ev = ev, .task = t, .arg = i, .held = ev->need_held[n],
+			.by_lock_word = true,
+		};
+		deviation(e, &d, cb, ctx);
+	}
+}
+
 /* An exit record: the rules on what the method leaves at return. */
 static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
 			 const struct vl_ev_method *ev, const struct vl_task *t,
@@ -813,9 +869,13 @@ static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
 
 	for (k = 0; k < b->n; k++) {
 		const struct vl_rule *rule = b->v[k].rule;
+		const struct vl_req *q = &rule->reqs[b->v[k].req];
 
-		if (!rule_on_context(rule) && rule->prop != VL_PROP_I_RWSEM &&
-		    req_at(&rule->reqs[b->v[k].req]) != VL_AT_ENTRY)
+		if (rule_on_context(rule) || rule->prop == VL_PROP_I_RWSEM)
+			continue;
+		if (q->kind == VL_REQ_HELD_UNLOCKS)
+			judge_unlocked(e, b, k, fn, ev, t, cb, ctx);
+		else if (req_at(q) != VL_AT_ENTRY)
 			judge_by_kernel(e, b, k, fn, ev, t, cb, ctx);
 	}
 }
@@ -935,6 +995,30 @@ static void context_cfg(const struct vl_fn *fn, const struct vl_role *role,
 	}
 }
 
+/* "yes, unlocks": the folios read again at return, where unlock_at() says. */
+static void unlock_needs(const struct vl_fn *fn, const struct vl_role *role,
+			 struct vl_method_cfg *cfg)
+{
+	uint8_t at = unlock_at(role->method);
+	unsigned int objs = class_objects(fn, VL_LOCK_FOLIO, VL_AT_ENTRY);
+	int i;
+
+	if (at == VL_AT_ENTRY)
+		return;
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		if (!(objs & (1u << i)) || need_index(cfg, i, VL_LOCK_FOLIO, at) >= 0)
+			continue;
+		if (cfg->nneeds == VL_MAX_NEEDS) {
+			cfg->flags |= VL_CFG_STACK_ALWAYS;
+			continue;
+		}
+		cfg->flags |= VL_CFG_EXIT_EVENT;
+		cfg->need[cfg->nneeds++] = (struct vl_need){
+			.arg = i, .mode = VL_MODE_NONE, .cls = VL_LOCK_FOLIO, .at = at,
+		};
+	}
+}
+
 static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_method_cfg *cfg)
 {
 	struct binding *b = binding_of(e, fn);
@@ -1034,6 +1118,8 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 					     flag_arg >= 0 ? q->cond_flag : 0,
 			};
 		}
+		if (q->kind == VL_REQ_HELD_UNLOCKS && cls == VL_LOCK_FOLIO)
+			unlock_needs(fn, &fn->roles[b->v[k].role], cfg);
 	}
 }
 

@@ -28,6 +28,7 @@ struct group {
 	enum vl_mode held;
 	bool by_lock_word;
 	bool blocked;		/* a sleep inside the call, not its entry */
+	bool at_return;		/* found at the method's return */
 	bool stack_missing;
 	int nholds;
 	struct vl_hold *holds;
@@ -186,7 +187,8 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 	h = hash_frames(frames, nf);
 	for (i = 0; i < r->n; i++) {
 		g = &r->g[i];
-		if (g->rule == d->rule && g->req == d->req && g->arg == d->arg && g->stack_hash == h) {
+		if (g->rule == d->rule && g->req == d->req && g->arg == d->arg && g->stack_hash == h &&
+		    g->at_return == (d->ev->hdr.type == VL_EV_METHOD_EXIT)) {
 			g->count++;
 			g->last_ts = d->ev->hdr.ts;
 			return;
@@ -214,6 +216,7 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 	g->held = d->held;
 	g->by_lock_word = d->by_lock_word;
 	g->blocked = d->ev->hdr.type == VL_EV_METHOD_BLOCK;
+	g->at_return = d->ev->hdr.type == VL_EV_METHOD_EXIT;
 	g->stack_missing = !(d->ev->flags & VL_MF_STACK);
 	if (d->task && d->task->nholds) {
 		g->nholds = d->task->nholds;
@@ -230,7 +233,7 @@ void report_on_deviation(void *arg, const struct vl_deviation *d)
 	if (g->stack_missing)
 		g->attrib_frame = -1;
 	/* the state a method returns in is its own doing, whoever called it */
-	if (g->req->kind == VL_REQ_LOCKS || g->req->kind == VL_REQ_MAY_RETURN_LOCKED) {
+	if (g->at_return) {
 		g->attrib = VL_ATTR_FILESYSTEM;
 		g->attrib_frame = 0;
 	}
@@ -275,6 +278,8 @@ static const char *found_text(const struct group *g)
 		return "called in rcu-walk mode";
 	if (g->req->kind == VL_REQ_LOCKS)
 		return "returned 0 with the folio unlocked";
+	if (g->req->kind == VL_REQ_HELD_UNLOCKS && g->at_return)
+		return "returned with the folio still locked";
 	if (g->req->kind == VL_REQ_MAY_RETURN_LOCKED)
 		return "returned VM_FAULT_LOCKED with the page unlocked";
 	return mode_name(g->held);

@@ -102,7 +102,7 @@ static struct vl_fn *fake_fn(struct vl_catalog *c, uint64_t addr, const char *na
 
 enum { F_LOOKUP, F_RENAME, F_UNLINK, F_ATOMIC_OPEN, F_MKDIR, F_MKNOD,
        F_SYNC_FS, F_DROP_INODE, F_D_DELETE, F_READ_FOLIO, F_WRITE_BEGIN, F_MIGRATE,
-       F_D_HASH, F_PERMISSION, F_D_REVALIDATE, F_FAULT, F_VM_OPEN };
+       F_D_HASH, F_PERMISSION, F_D_REVALIDATE, F_FAULT, F_VM_OPEN, F_WRITE_END };
 
 static int setup(void **state)
 {
@@ -141,6 +141,8 @@ static int setup(void **state)
 		    "v");
 	fake_method(&fx->cat, 0xffffffff8101a000, "t_vm_open", "vm_operations_struct", "open",
 		    "a");
+	fake_method(&fx->cat, 0xffffffff8101b000, "t_write_end", "address_space_operations",
+		    "write_end", "Fmsssfs");
 	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
 
 	/* a kallsyms for the helper-call test: the callers are named */
@@ -707,6 +709,42 @@ static void test_state_at_return(void **state)
 	assert_true(vl_need_unmet(&e, n, idx));
 	fx->need_held[idx] = VL_MODE_EXCL;
 	exit_call(fx, F_FAULT, 0x200);
+	assert_int_equal(fx->seen.n, 0);
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	/* "yes, unlocks": ->write_end by its return, ->read_folio when it fails */
+	n = need_of(fx, F_WRITE_END, 5, VL_LOCK_FOLIO, VL_AT_EXIT_UNLOCKED, &cfg, &idx);
+	fx->need_held[idx] = VL_MODE_EXCL;
+	exit_call(fx, F_WRITE_END, 1);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "address_space_operations.write_end.folio_lock", 5));
+	memset(e.need_held, VL_HELD_NA, sizeof(e.need_held));
+	e.need_held[idx] = VL_MODE_EXCL;
+	e.ret = 1;
+	assert_true(vl_need_unmet(&e, n, idx));
+	fx->seen.n = 0;
+	fx->need_held[idx] = VL_MODE_NONE;
+	exit_call(fx, F_WRITE_END, 1);
+	assert_int_equal(fx->seen.n, 0);
+	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
+
+	n = need_of(fx, F_READ_FOLIO, 1, VL_LOCK_FOLIO, VL_AT_EXIT_ERR_UNLOCKED, &cfg, &idx);
+	fx->need_held[idx] = VL_MODE_EXCL;
+	exit_call(fx, F_READ_FOLIO, (uint32_t)-5);	/* -EIO, as an int */
+	/* the cell and the sentence */
+	assert_int_equal(fx->seen.n, 2);
+	assert_true(saw(&fx->seen, "address_space_operations.read_folio.folio_lock", 1));
+	fx->seen.n = 0;
+	exit_call(fx, F_READ_FOLIO, 0x80001);		/* AOP_TRUNCATED_PAGE */
+	assert_int_equal(fx->seen.n, 2);
+	fx->seen.n = 0;
+	exit_call(fx, F_READ_FOLIO, 0);			/* I/O under way: unlocked later */
+	assert_int_equal(fx->seen.n, 0);
+	e.need_held[idx] = VL_MODE_EXCL;
+	e.ret = 0xffffffff00000000ull;			/* int 0, upper half not the method's */
+	assert_false(vl_need_unmet(&e, n, idx));
+	fx->need_held[idx] = VL_MODE_NONE;
+	exit_call(fx, F_READ_FOLIO, (uint32_t)-5);
 	assert_int_equal(fx->seen.n, 0);
 	memset(fx->need_held, VL_HELD_NA, sizeof(fx->need_held));
 
