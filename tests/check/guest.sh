@@ -60,6 +60,8 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
 	echo block permission 1 /mnt/vlbad > $P
 	echo return write_begin 1 /mnt/vlbad > $P
 	echo return fault 1 /mnt/vlbad > $P
+	echo return read_folio 1 /mnt/vlbad > $P
+	echo return write_end 1 /mnt/vlbad > $P
 	echo mmap fault 1 /mnt/vlbad > $P
 	test ! -e /mnt/tmp/victim && test -e /mnt/tmp/b/y && test -d /mnt/tmp/d" \
 	> $S/faults.out 2>&1
@@ -74,6 +76,7 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json -- sh -c "
 	echo lease_change 1 /mnt/tmp/kept > $P &&
 	echo block d_hash 0 /mnt/vlbad > $P && echo block permission 0 /mnt/vlbad > $P &&
 	echo return write_begin 0 /mnt/vlbad > $P && echo return fault 0 /mnt/vlbad > $P &&
+	echo return read_folio 0 /mnt/vlbad > $P && echo return write_end 0 /mnt/vlbad > $P &&
 	echo mmap fault 0 /mnt/vlbad > $P && umount /mnt/vlbad" \
 	> $S/control.out 2>&1
 echo $? > $S/control.rc

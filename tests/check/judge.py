@@ -121,6 +121,11 @@ expected = {
     ("vm_operations_struct.fault.folio_lock.return", "vmf (arg 0)",
      "returned VM_FAULT_LOCKED with the page unlocked", "call_fault"),
     ("vm_operations_struct.fault.mmap_lock", "vmf (arg 0)", "not held", "call_fault"),
+    # "yes, unlocks": a failed ->read_folio must have unlocked its folio
+    ("address_space_operations.read_folio.folio_lock", "folio (arg 1)",
+     "returned with the folio still locked", "return_read_folio"),
+    ("address_space_operations.read_folio.folio_lock.unlocks", "folio (arg 1)",
+     "returned with the folio still locked", "return_read_folio"),
     ("lock_manager_operations.lm_change.flc_lock", "lease (arg 0)", "not held",
      "do_lease_change"),
 }
@@ -130,13 +135,17 @@ expected = {
 if not old_kernel_612:
     expected.add(("file_operations.iterate_shared.f_pos_lock.prose", "file (arg 0)", "not held",
                   "do_iterate"))
-# the xattr handler's ->set takes eight arguments: traced from 6.6 on (x86 trampolines)
+# the xattr handler's ->set takes eight arguments, ->write_end seven: traced
+# from 6.6 on (x86 trampolines)
 if not old_kernel_612:
+    expected.add(("address_space_operations.write_end.folio_lock", "folio (arg 5)",
+                  "returned with the folio still locked", "return_write_end"))
     expected.add(("xattr_handler_operations.set.i_rwsem", "inode (arg 3)", "not held",
                   "do_xattr_set"))
 # the filesystem each fault is made on
 on_ext4 = {"do_sync_fs", "do_partial", "do_xattr_set"}
-on_vlbad = {"block_d_hash", "block_permission", "return_write_begin", "call_fault"}
+on_vlbad = {"block_d_hash", "block_permission", "return_write_begin", "call_fault",
+            "return_read_folio", "return_write_end"}
 f = load("faults")
 if f:
     check(rc("faults") == 1, f"{tag} faults: vfslock check exits 1 (got {rc('faults')})")

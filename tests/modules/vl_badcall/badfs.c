@@ -16,6 +16,10 @@
  *	0: locked, as it must (the control)
  *   echo 'return fault 1 /mnt/vlbad' > ...
  *	->fault returns VM_FAULT_LOCKED with the page unlocked; 0: locked
+ *   echo 'return read_folio 1 /mnt/vlbad' > ...
+ *	->read_folio fails with the folio still locked; 0: it unlocks it first
+ *   echo 'return write_end 1 /mnt/vlbad' > ...
+ *	->write_end returns with the folio still locked; 0: unlocked
  *   echo 'mmap fault 1 /mnt/vlbad' > ...
  *	->fault called without mmap_lock; 0: with it held for read
  *
@@ -54,6 +58,10 @@
 static struct task_struct *sleeper;
 /* the task whose write_begin and fault calls return their folio unlocked */
 static struct task_struct *unlocker;
+/* the task whose read_folio and write_end calls leave their folio locked */
+static struct task_struct *holder;
+/* the task whose read_folio calls fail, unlocking the folio as they must */
+static struct task_struct *failer;
 
 /* write_begin and write_end took a struct page before 6.12 */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
@@ -90,6 +98,12 @@ static int vlbad_permission(VL_IDMAP_T *idmap, struct inode *inode, int mask)
  */
 static int vlbad_read_folio(struct file *file, struct folio *folio)
 {
+	if (READ_ONCE(holder) == current)
+		return -EIO;
+	if (READ_ONCE(failer) == current) {
+		folio_unlock(folio);
+		return -EIO;
+	}
 	return ram_aops.read_folio(file, folio);
 }
 
@@ -106,6 +120,9 @@ static int vlbad_write_begin(struct file *file, struct address_space *mapping, l
 static int vlbad_write_end(struct file *file, struct address_space *mapping, loff_t pos,
 			   unsigned int len, unsigned int copied, VL_WB_T *folio, void *fsdata)
 {
+	/* the holder's folio stays locked, and referenced: the caller undoes it */
+	if (READ_ONCE(holder) == current)
+		return copied;
 	return ram_aops.write_end(file, mapping, pos, len, copied, folio, fsdata);
 }
 
@@ -306,6 +323,85 @@ static noinline int return_write_begin(struct dentry *dir, bool bad)
 }
 
 /*
+ * ->read_folio as filemap_read_folio() calls it, on the file's first folio,
+ * locked, failing: with the folio still locked when @bad, unlocked as it
+ * must otherwise. The module unlocks what the method left.
+ */
+static noinline int return_read_folio(struct dentry *dir, bool bad)
+{
+	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct address_space *mapping;
+	struct folio *folio;
+	struct page *page;
+	int err;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	err = -ENOENT;
+	if (d_really_is_negative(d))
+		goto out_put_dentry;
+	mapping = d_inode(d)->i_mapping;
+	err = -ENOMEM;
+	page = find_or_create_page(mapping, 0, mapping_gfp_mask(mapping));
+	if (!page)
+		goto out_put_dentry;
+	folio = page_folio(page);
+	if (bad)
+		WRITE_ONCE(holder, current);
+	else
+		WRITE_ONCE(failer, current);
+	err = mapping->a_ops->read_folio(NULL, folio);
+	WRITE_ONCE(holder, NULL);
+	WRITE_ONCE(failer, NULL);
+	if (bad)
+		folio_unlock(folio);
+	folio_put(folio);
+	/* the failure was asked for */
+	err = err == -EIO ? 0 : -EPROTO;
+out_put_dentry:
+	dput(d);
+	return err;
+}
+
+/*
+ * ->write_end after a ->write_begin, as generic_perform_write() calls them,
+ * i_rwsem held: returning with the folio still locked when @bad (the
+ * module then unlocks and puts it), unlocked and put otherwise.
+ */
+static noinline int return_write_end(struct dentry *dir, bool bad)
+{
+	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct address_space *mapping;
+	void *fsdata = NULL;
+	VL_WB_T *folio;
+	int err;
+
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (d_really_is_negative(d)) {
+		dput(d);
+		return -ENOENT;
+	}
+	mapping = d_inode(d)->i_mapping;
+	inode_lock(d_inode(d));
+	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, &folio, &fsdata);
+	if (!err) {
+		if (bad)
+			WRITE_ONCE(holder, current);
+		err = mapping->a_ops->write_end(NULL, mapping, 0, 1, 1, folio, fsdata);
+		WRITE_ONCE(holder, NULL);
+		if (bad) {
+			vl_wb_unlock(folio);
+			vl_wb_put(folio);
+		}
+		err = err == 1 ? 0 : -EPROTO;
+	}
+	inode_unlock(d_inode(d));
+	dput(d);
+	return err;
+}
+
+/*
  * ->fault as __do_fault() calls it, on a vma of the module's making that
  * names the file and the task's mm: with mmap_lock held for read unless
  * @no_mmap_lock, and returning its page unlocked when @bad.
@@ -382,6 +478,10 @@ noinline int vlbadfs_return(const char *what, const char *method, const char *di
 		return err;
 	if (!strcmp(what, "return") && !strcmp(method, "write_begin"))
 		err = return_write_begin(p.dentry, on);
+	else if (!strcmp(what, "return") && !strcmp(method, "read_folio"))
+		err = return_read_folio(p.dentry, on);
+	else if (!strcmp(what, "return") && !strcmp(method, "write_end"))
+		err = return_write_end(p.dentry, on);
 	else if (!strcmp(what, "return") && !strcmp(method, "fault"))
 		err = call_fault(&p, on, false);
 	else if (!strcmp(what, "mmap") && !strcmp(method, "fault"))
