@@ -370,8 +370,9 @@ static void print_group(const struct vl_report *r, const struct group *g, const 
 		g->ino, g->dev >> 20, g->dev & 0xfffff, fstype_of(r, g->dev), g->inode);
 	fprintf(f, "  %s %s%s\n", rule_on_context(g->rule) ? "found    " : "held     ",
 		found_text(g),
-		g->by_lock_word ? " (judged from the lock word: task not traced from its start)"
-				: "");
+		/* other locks are always read in the kernel: only i_rwsem has a rebuilt side */
+		g->by_lock_word && g->rule->prop == VL_PROP_I_RWSEM ?
+		" (judged from the lock word: task not traced from its start)" : "");
 	fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
 	fprintf(f, "  task held ");
 	if (!g->nholds)
