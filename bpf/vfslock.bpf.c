@@ -1006,11 +1006,8 @@ static __always_inline int method_exit(__u64 *ctx)
 		__u8 a = n->arg;
 
 		e->need_held[i] = VL_HELD_NA;
-		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS)
-			continue;
-		if ((n->at == VL_AT_EXIT_RET0 && VL_RET32(ret)) ||
-		    (n->at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(ret) & n->flag_mask)) ||
-		    (n->at == VL_AT_EXIT_ERR_UNLOCKED && !VL_RET32(ret)))
+		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS ||
+		    !vl_need_binds(n, ret))
 			continue;
 		e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
 					     e->hdr.task, (__u32)pid_tgid);

@@ -282,7 +282,6 @@ enum vl_stat {
 	VL_STAT_RDHOLD_FULL,	/* reader-hold map full: filter may over-report */
 	VL_STAT_CALLS_MET,	/* method calls the filter found compliant: not sent */
 	VL_STAT_BLOCKED,	/* sleeps inside no-block methods: sent */
-	VL_STAT_NB_FULL,	/* no-block task table full: a sleep may go unseen */
 	VL_STAT_VMA_LOCK,	/* vm_operations calls under a per-VMA lock */
 	VL_STAT_NB_STALE,	/* no-block calls not followed (nested in an interrupt, or no
 				 * memory), or whose exit went unseen (dropped at a sleep) */

@@ -18,6 +18,31 @@
 #endif
 
 /*
+ * Whether need @n, read at return, binds for the return value @ret (every
+ * need read at entry binds). The kernel filter, the programs and the engine
+ * all decide it here.
+ */
+static __always_inline bool vl_need_binds(const struct vl_need *n, __u64 ret)
+{
+	switch (n->at) {
+	case VL_AT_EXIT_RET0:
+		return VL_RET32(ret) == 0;
+	case VL_AT_EXIT_RET_FLAG:
+		return (VL_RET32(ret) & n->flag_mask) != 0;
+	case VL_AT_EXIT_ERR_UNLOCKED:
+		return VL_RET32(ret) != 0;
+	default:
+		return true;
+	}
+}
+
+/* Whether need @n asks for its folio unlocked, rather than a lock held. */
+static __always_inline bool vl_need_unlocked(const struct vl_need *n)
+{
+	return n->at == VL_AT_EXIT_UNLOCKED || n->at == VL_AT_EXIT_ERR_UNLOCKED;
+}
+
+/*
  * Whether need @n, the @idx-th of its method, is unmet by the call @e: an
  * entry record for needs read at entry, an exit record for the others.
  */
@@ -28,14 +53,9 @@ static __always_inline bool vl_need_unmet(const struct vl_ev_method *e, const st
 
 	if (a >= VL_MAX_ARGS || idx < 0 || idx >= VL_MAX_NEEDS)
 		return false;
-	/* a need read at return binds only when the return value says so */
-	if (n->at == VL_AT_EXIT_RET0 && VL_RET32(e->ret) != 0)
+	if (!vl_need_binds(n, e->ret))
 		return false;
-	if (n->at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(e->ret) & n->flag_mask))
-		return false;
-	if (n->at == VL_AT_EXIT_ERR_UNLOCKED && VL_RET32(e->ret) == 0)
-		return false;
-	if (n->at == VL_AT_EXIT_UNLOCKED || n->at == VL_AT_EXIT_ERR_UNLOCKED) {
+	if (vl_need_unlocked(n)) {
 		held = e->need_held[idx];
 		return held != VL_HELD_NA && held != VL_MODE_NONE;
 	}

@@ -194,13 +194,11 @@ static void print_summary(struct check *ck, FILE *f)
 		PRIu64 " internal helper calls)\n", es->calls + ck->stats[VL_STAT_CALLS_MET],
 		ck->stats[VL_STAT_CALLS_MET], es->calls, es->checks, es->unverifiable,
 		es->internal_calls);
-	if (ck->pipe.st.by_type[VL_EV_METHOD_BLOCK] || ck->stats[VL_STAT_NB_FULL] ||
-	    ck->stats[VL_STAT_NB_STALE])
-		fprintf(f, "  sleeps        %" PRIu64 " inside methods that may not block, %" PRIu64
-			" calls not followed (task table full), %" PRIu64 " after a call whose "
-			"exit went unseen (not counted)\n",
-			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_FULL],
-			ck->stats[VL_STAT_NB_STALE]);
+	if (ck->pipe.st.by_type[VL_EV_METHOD_BLOCK] || ck->stats[VL_STAT_NB_STALE])
+		fprintf(f, "  sleeps        %" PRIu64 " inside methods that may not block; %" PRIu64
+			" no-block calls not followed (nested in an interrupt, or no memory) or "
+			"whose exit went unseen\n",
+			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_STALE]);
 	if (ck->stats[VL_STAT_NO_CFG])
 		fprintf(f, "  unconfigured  %" PRIu64 " method calls found no configuration "
 			"(not judged)\n", ck->stats[VL_STAT_NO_CFG]);
@@ -269,8 +267,6 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(ev, "stacks", json_object_new_int64(ck->stats[VL_STAT_STACKS]));
 	json_object_object_add(ev, "sleeps",
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_BLOCK]));
-	json_object_object_add(ev, "calls_not_followed",
-			       json_object_new_int64(ck->stats[VL_STAT_NB_FULL]));
 	json_object_object_add(ev, "unconfigured_calls",
 			       json_object_new_int64(ck->stats[VL_STAT_NO_CFG]));
 	json_object_object_add(ev, "stale_calls",
@@ -324,6 +320,17 @@ static void cleanup(struct check *ck)
 	supp_free(&ck->supps);
 }
 
+/* The implementations the kernel would not let be traced, from the @from-th on. */
+static void warn_not_traced(const struct check *ck, int from)
+{
+	int i;
+
+	for (i = from; i < ck->live.nfails; i++)
+		p_warn("%s (%s->%s) not traced: %s", ck->live.fails[i].fn->name,
+		       ck->live.fails[i].fn->roles[0].ops_struct,
+		       ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+}
+
 /* Whether the mount table changed since the last call: mountinfo polls so. */
 static bool mounts_changed(int fd)
 {
@@ -360,10 +367,7 @@ static void pick_up_mounts(struct check *ck, const struct vl_live_opts *lo)
 		goto out;
 	}
 	discovery_merge(&ck->disc, &d);
-	for (i = nfails; i < ck->live.nfails; i++)
-		p_warn("%s (%s->%s) not traced: %s", ck->live.fails[i].fn->name,
-		       ck->live.fails[i].fn->roles[0].ops_struct,
-		       ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+	warn_not_traced(ck, nfails);
 	for (i = 0; i < fresh.n; i++)
 		p_info("picked up %s mounted at %s after %.1f s: %d more method implementations "
 		       "traced", fresh.v[i].fstype, fresh.v[i].mnt,
@@ -461,10 +465,7 @@ static int run(struct check *ck)
 		waitpid(ck->child, NULL, 0);
 		return EXIT_TOOL;
 	}
-	for (i = 0; i < ck->live.nfails; i++)
-		p_warn("%s (%s->%s) not traced: %s", ck->live.fails[i].fn->name,
-		       ck->live.fails[i].fn->roles[0].ops_struct,
-		       ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
+	warn_not_traced(ck, 0);
 	p_info("%d method implementations and %d lock primitives traced; starting %s",
 	       ck->live.nmethods, ck->live.nprims, ck->cmd[0]);
 
@@ -534,11 +535,6 @@ static int run(struct check *ck)
 	if (ck->stats[VL_STAT_LOST] || ck->pipe.st.bad) {
 		p_err("%" PRIu64 " events lost: the check is incomplete; a larger --ring-mb may help",
 		      ck->stats[VL_STAT_LOST] + ck->pipe.st.bad);
-		return EXIT_TOOL;
-	}
-	if (ck->stats[VL_STAT_NB_FULL]) {
-		p_err("%" PRIu64 " calls of methods that may not block were not followed (task "
-		      "table full): the check is incomplete", ck->stats[VL_STAT_NB_FULL]);
 		return EXIT_TOOL;
 	}
 	return EXIT_OK;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "vfslock_filter.h"
 #include "util.h"
 
 /* include/uapi/linux/fs.h; part of the rename(2) ABI, stable */
@@ -610,8 +611,8 @@ static unsigned int class_objects(const struct vl_fn *fn, uint8_t cls, uint8_t a
 		unsigned int m = 0;
 
 		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
-			if (at == VL_AT_ENTRY ? kind_fits(cls, fn->arg_kind[i]) :
-						kind_fits_at_exit(cls, fn->arg_kind[i]))
+			if (at == VL_AT_EXIT_RET0 || at == VL_AT_EXIT_RET_FLAG ?
+			    kind_fits_at_exit(cls, fn->arg_kind[i]) : kind_fits(cls, fn->arg_kind[i]))
 				m |= 1u << i;
 		return m;
 	}
@@ -724,30 +725,25 @@ static void deviation(struct vl_engine *e, const struct vl_deviation *d, vl_devi
 }
 
 /*
- * Locks other than i_rwsem are judged on what the kernel read (need_held)
- * at entry, or at return for the state a method leaves: their holders are
- * not rebuilt in userspace. Rules on the state at return bind only when
- * the return value says the folio is the caller's to unlock.
+ * Locks other than i_rwsem are judged on what the kernel read (need_held),
+ * read at @at: at entry, or at return for the state a method leaves (which
+ * binds only when the return value says so): their holders are not rebuilt
+ * in userspace.
  */
-static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
+static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k, uint8_t at,
 			    const struct vl_fn *fn, const struct vl_ev_method *ev,
 			    const struct vl_task *t, vl_deviation_fn cb, void *ctx)
 {
 	const struct vl_rule *rule = b->v[k].rule;
 	const struct vl_req *q = &rule->reqs[b->v[k].req];
 	const struct vl_method_cfg *cfg = cfg_of(e, fn);
-	uint8_t cls = prop_class(rule->prop), at = req_at(q);
+	uint8_t cls = prop_class(rule->prop);
 	enum vl_mode need = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
 	unsigned int objs = class_objects(fn, cls, at);
-	bool exit = ev->hdr.type == VL_EV_METHOD_EXIT;
 	int i, n;
 
-	if (exit != (at != VL_AT_ENTRY))
-		return;
-	if ((at == VL_AT_EXIT_RET0 && VL_RET32(ev->ret)) ||
-	    (at == VL_AT_EXIT_RET_FLAG && !(VL_RET32(ev->ret) & VL_VM_FAULT_LOCKED)))
-		return;
 	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		const struct vl_need *nd;
 		struct vl_deviation d;
 		uint8_t held;
 
@@ -758,11 +754,13 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k,
 			e->st.unverifiable++;
 			continue;
 		}
+		nd = &cfg->need[n];
 		held = ev->need_held[n];
-		if (held == VL_HELD_NA)
+		if (held == VL_HELD_NA || !vl_need_binds(nd, ev->ret))
 			continue;
 		e->st.checks++;
-		if (held >= need && held != VL_HELD_VMA_LOCK)
+		if (vl_need_unlocked(nd) ? held == VL_MODE_NONE :
+		    held >= need && held != VL_HELD_VMA_LOCK)
 			continue;
 		d = (struct vl_deviation){
 			.rule = rule, .req = q, .fn = fn, .role = &fn->roles[b->v[k].role],
@@ -828,37 +826,6 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 	}
 }
 
-/* "yes, unlocks", at return: the folio no longer locked, when it must not be. */
-static void judge_unlocked(struct vl_engine *e, struct binding *b, int k,
-			   const struct vl_fn *fn, const struct vl_ev_method *ev,
-			   const struct vl_task *t, vl_deviation_fn cb, void *ctx)
-{
-	const struct vl_rule *rule = b->v[k].rule;
-	const struct vl_role *role = &fn->roles[b->v[k].role];
-	const struct vl_method_cfg *cfg = cfg_of(e, fn);
-	uint8_t at = unlock_at(role->method);
-	int i, n;
-
-	if (at == VL_AT_ENTRY || (at == VL_AT_EXIT_ERR_UNLOCKED && !VL_RET32(ev->ret)))
-		return;
-	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
-		struct vl_deviation d;
-
-		n = need_index(cfg, i, VL_LOCK_FOLIO, at);
-		if (n < 0 || ev->need_held[n] == VL_HELD_NA)
-			continue;
-		e->st.checks++;
-		if (ev->need_held[n] == VL_MODE_NONE)
-			continue;
-		d = (struct vl_deviation){
-			.rule = rule, .req = &rule->reqs[b->v[k].req], .fn = fn, .role = role,
-			.ev = ev, .task = t, .arg = i, .held = ev->need_held[n],
-			.by_lock_word = true,
-		};
-		deviation(e, &d, cb, ctx);
-	}
-}
-
 /* An exit record: the rules on what the method leaves at return. */
 static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
 			 const struct vl_ev_method *ev, const struct vl_task *t,
@@ -871,12 +838,13 @@ static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
 		const struct vl_rule *rule = b->v[k].rule;
 		const struct vl_req *q = &rule->reqs[b->v[k].req];
 
+		uint8_t at = q->kind == VL_REQ_HELD_UNLOCKS ?
+			     unlock_at(fn->roles[b->v[k].role].method) : req_at(q);
+
 		if (rule_on_context(rule) || rule->prop == VL_PROP_I_RWSEM)
 			continue;
-		if (q->kind == VL_REQ_HELD_UNLOCKS)
-			judge_unlocked(e, b, k, fn, ev, t, cb, ctx);
-		else if (req_at(q) != VL_AT_ENTRY)
-			judge_by_kernel(e, b, k, fn, ev, t, cb, ctx);
+		if (at != VL_AT_ENTRY)
+			judge_by_kernel(e, b, k, at, fn, ev, t, cb, ctx);
 	}
 }
 
@@ -927,7 +895,8 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 			continue;
 		}
 		if (rule->prop != VL_PROP_I_RWSEM) {
-			judge_by_kernel(e, b, k, fn, ev, t, cb, ctx);
+			if (req_at(q) == VL_AT_ENTRY)
+				judge_by_kernel(e, b, k, VL_AT_ENTRY, fn, ev, t, cb, ctx);
 			continue;
 		}
 		objs = resolve(fn, role, q->target, ev);
@@ -1000,7 +969,7 @@ static void unlock_needs(const struct vl_fn *fn, const struct vl_role *role,
 			 struct vl_method_cfg *cfg)
 {
 	uint8_t at = unlock_at(role->method);
-	unsigned int objs = class_objects(fn, VL_LOCK_FOLIO, VL_AT_ENTRY);
+	unsigned int objs = class_objects(fn, VL_LOCK_FOLIO, at);
 	int i;
 
 	if (at == VL_AT_ENTRY)

@@ -41,47 +41,47 @@ def rc(name):
 
 kernel = open(os.path.join(share, "kernel")).read().strip()
 tag = f"[{kernel}]"
+kver = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2])
+# x86 trampolines take more than six arguments from 6.6 on: before, the
+# seven- and eight-argument methods (write_end, xattr set) are refused
+many_args = kver >= (6, 6)
+
+
+def mix_checks(name, r, min_calls):
+    """What every mix must give: the workload ran, nothing lost, every call judged."""
+    check(r["workload_status"] == 0, f"{tag} {name} mix: stress-ng succeeded")
+    check(r["events"]["lost"] == 0, f"{tag} {name} mix: 0 events lost (got {r['events']['lost']})")
+    check(r["events"]["malformed"] == 0, f"{tag} {name} mix: 0 malformed records")
+    check(r["events"].get("unconfigured_calls") == 0,
+          f"{tag} {name} mix: every traced call found its configuration "
+          f"({r['events'].get('unconfigured_calls')} did not)")
+    check(r["method_calls"] > min_calls,
+          f"{tag} {name} mix: method calls judged ({r['method_calls']} > {min_calls})")
 
 # 1. The stock mix: nothing broken, nothing lost.
 s = load("stress")
 if s:
     check(rc("stress") == 0, f"{tag} stress mix: vfslock check exits 0 (got {rc('stress')})")
-    check(s["workload_status"] == 0, f"{tag} stress mix: stress-ng succeeded")
     check(s["deviations"] == 0, f"{tag} stress mix: 0 deviations (got {s['deviations']})")
-    check(s["events"]["lost"] == 0, f"{tag} stress mix: 0 events lost (got {s['events']['lost']})")
-    check(s["events"]["malformed"] == 0, f"{tag} stress mix: 0 malformed records")
-    check(s["events"].get("unconfigured_calls") == 0,
-          f"{tag} stress mix: every traced call found its configuration "
-          f"({s['events'].get('unconfigured_calls')} did not)")
-    check(s["method_calls"] > 10000,
-          f"{tag} stress mix: method calls judged ({s['method_calls']} > 10000)")
+    mix_checks("stress", s, 10000)
     check(s["lock_acquisitions"] > 10000,
           f"{tag} stress mix: i_rwsem acquisitions seen ({s['lock_acquisitions']} > 10000)")
     check(s["unmatched_releases"] == 0 and s["state_mismatch"] == 0,
           f"{tag} stress mix: rebuilt holds match the lock words")
     check(set(s["filesystems"]) == {"tmpfs", "ext4"}, f"{tag} stress mix: tmpfs and ext4 traced")
-    # x86 trampolines take more than six arguments from 6.6 on: before, the
-    # seven-argument methods (write_end) are refused, and said so
     limit = "trampolines take at most six arguments"
-    old_kernel = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2]) < (6, 6)
-    missing = [n for n in s["not_traced"] if not (old_kernel and limit in n["why"])]
+    missing = [n for n in s["not_traced"] if many_args or limit not in n["why"]]
     check(not missing, f"{tag} stress mix: every checked method attached ({missing})")
 
 # 1b. The broad mix: page cache, mappings, file locks and leases, xattrs.
 b = load("broad")
 if b:
-    check(b["workload_status"] == 0, f"{tag} broad mix: stress-ng succeeded")
+    mix_checks("broad", b, 1000)
     for k in b.get("suppressed_list", []):
         print(f"# broad mix: {k['count']} x {k['rule']} in {k['function']}, known: "
               f"{k['suppression']['reason']}")
     check(rc("broad") == 0 and b["deviations"] == 0,
           f"{tag} broad mix: 0 deviations, exit 0 (got {b['deviations']}, exit {rc('broad')})")
-    check(b["events"]["lost"] == 0, f"{tag} broad mix: 0 events lost (got {b['events']['lost']})")
-    check(b["events"].get("unconfigured_calls") == 0,
-          f"{tag} broad mix: every traced call found its configuration "
-          f"({b['events'].get('unconfigured_calls')} did not)")
-    check(b["method_calls"] > 1000,
-          f"{tag} broad mix: method calls judged ({b['method_calls']} > 1000)")
 
 # 2. The faults: exactly the expected deviations, with the module in the stack.
 SLEPT = "slept (a voluntary context switch) inside the call"
@@ -91,7 +91,6 @@ def fn_name(frame):
     """'block_permission.isra.0+0x2e [vl_badcall]' -> 'block_permission'"""
     return frame.split("+")[0].split(".")[0]
 
-old_kernel_612 = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2]) < (6, 12)
 expected = {
     ("inode_operations.lookup.i_rwsem", "dir (arg 0)", "not held", "do_lookup"),
     ("inode_operations.unlink.i_rwsem", "child (arg 1)", "not held", "do_unlink_victim_unlocked"),
@@ -114,7 +113,7 @@ expected = {
     ("inode_operations.permission.may_block.rcu_walk", "dir (arg 1)", SLEPT, "block_permission"),
     # write_begin hands back a struct page ** before 6.12, a struct folio ** since
     ("address_space_operations.write_begin.folio_lock",
-     "returned page (arg 4)" if old_kernel_612 else "returned folio (arg 4)",
+     "returned folio (arg 4)" if kver >= (6, 12) else "returned page (arg 4)",
      "returned 0 with the folio unlocked", "return_write_begin"),
     ("vm_operations_struct.fault.folio_lock", "vmf (arg 0)",
      "returned VM_FAULT_LOCKED with the page unlocked", "call_fault"),
@@ -132,12 +131,11 @@ expected = {
 # ->iterate_shared's f_pos_lock is written in the 6.12 locking.rst (whose
 # fdget_pos() takes it for every directory: fs/file.c file_needs_f_pos_lock());
 # 6.1's document does not name it, and the fault breaks nothing there
-if not old_kernel_612:
+if kver >= (6, 12):
     expected.add(("file_operations.iterate_shared.f_pos_lock.prose", "file (arg 0)", "not held",
                   "do_iterate"))
-# the xattr handler's ->set takes eight arguments, ->write_end seven: traced
-# from 6.6 on (x86 trampolines)
-if not old_kernel_612:
+# the xattr handler's ->set takes eight arguments, ->write_end seven
+if many_args:
     expected.add(("address_space_operations.write_end.folio_lock", "folio (arg 5)",
                   "returned with the folio still locked", "return_write_end"))
     expected.add(("xattr_handler_operations.set.i_rwsem", "inode (arg 3)", "not held",

@@ -124,7 +124,8 @@ roles = {r: x for x in m for r in x["roles"]}
 assert roles["vm_operations_struct.fault"]["args"] == ["vm_fault"], roles.get("vm_operations_struct.fault")
 assert "folio_out" in roles["address_space_operations.write_begin"]["args"] or \
        "page_out" in roles["address_space_operations.write_begin"]["args"]
-assert all(x["fstypes"].split(",") == ["tmpfs"] or "tmpfs" in x["fstypes"] for x in m)' "$tmp/methods.json"
+# nothing from a filesystem mounted below a tmpfs (cgroup2 under /sys/fs/cgroup)
+assert all("tmpfs" in x["fstypes"].split(",") for x in m), [x for x in m if "tmpfs" not in x["fstypes"]]' "$tmp/methods.json"
 else
 	t_check "methods fails only where iterators do (got: $(head -c 200 "$tmp/err"))" \
 		sh -c "! '$V' -j probe | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"capabilities\"][\"iter\"][\"ok\"] else 1)'"

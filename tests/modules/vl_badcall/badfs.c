@@ -45,14 +45,6 @@
 
 #include "badfs.h"
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define VL_IDMAP_T	struct mnt_idmap
-#define VL_IDMAP	(&nop_mnt_idmap)
-#else
-#define VL_IDMAP_T	struct user_namespace
-#define VL_IDMAP	(&init_user_ns)
-#endif
-
 #define VLBADFS_MAGIC	0x766c6264	/* "vlbd" */
 
 static struct task_struct *sleeper;
@@ -288,13 +280,25 @@ static noinline int block_permission(struct dentry *dir, bool rcu)
 	return err;
 }
 
+/* /mnt/vlbad/data, referenced: the file the page-cache calls are made on. */
+static struct dentry *vlbad_data(struct dentry *dir)
+{
+	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+
+	if (!IS_ERR(d) && d_really_is_negative(d)) {
+		dput(d);
+		return ERR_PTR(-ENOENT);
+	}
+	return d;
+}
+
 /*
  * ->write_begin as generic_perform_write() calls it, i_rwsem held; the
  * module puts the folio back as write_end would, whatever state it got.
  */
 static noinline int return_write_begin(struct dentry *dir, bool bad)
 {
-	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct dentry *d = vlbad_data(dir);
 	struct address_space *mapping;
 	void *fsdata = NULL;
 	VL_WB_T *folio;
@@ -302,10 +306,6 @@ static noinline int return_write_begin(struct dentry *dir, bool bad)
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	if (d_really_is_negative(d)) {
-		dput(d);
-		return -ENOENT;
-	}
 	mapping = d_inode(d)->i_mapping;
 	inode_lock(d_inode(d));
 	if (bad)
@@ -329,7 +329,7 @@ static noinline int return_write_begin(struct dentry *dir, bool bad)
  */
 static noinline int return_read_folio(struct dentry *dir, bool bad)
 {
-	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct dentry *d = vlbad_data(dir);
 	struct address_space *mapping;
 	struct folio *folio;
 	struct page *page;
@@ -337,9 +337,6 @@ static noinline int return_read_folio(struct dentry *dir, bool bad)
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	err = -ENOENT;
-	if (d_really_is_negative(d))
-		goto out_put_dentry;
 	mapping = d_inode(d)->i_mapping;
 	err = -ENOMEM;
 	page = find_or_create_page(mapping, 0, mapping_gfp_mask(mapping));
@@ -370,7 +367,7 @@ out_put_dentry:
  */
 static noinline int return_write_end(struct dentry *dir, bool bad)
 {
-	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct dentry *d = vlbad_data(dir);
 	struct address_space *mapping;
 	void *fsdata = NULL;
 	VL_WB_T *folio;
@@ -378,10 +375,6 @@ static noinline int return_write_end(struct dentry *dir, bool bad)
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
-	if (d_really_is_negative(d)) {
-		dput(d);
-		return -ENOENT;
-	}
 	mapping = d_inode(d)->i_mapping;
 	inode_lock(d_inode(d));
 	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, &folio, &fsdata);
@@ -408,7 +401,7 @@ static noinline int return_write_end(struct dentry *dir, bool bad)
  */
 static noinline int call_fault(const struct path *dir, bool bad, bool no_mmap_lock)
 {
-	struct dentry *d = lookup_one_len_unlocked("data", dir->dentry, 4);
+	struct dentry *d = vlbad_data(dir->dentry);
 	struct vm_area_struct *vma;
 	struct vm_fault vmf = { 0 };
 	struct file *file;

@@ -44,12 +44,6 @@
 
 #include "badfs.h"
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define VL_IDMAP	(&nop_mnt_idmap)
-#else
-#define VL_IDMAP	(&init_user_ns)
-#endif
-
 #define PROBE_NAME "vl_badcall_probe"
 
 static int dir_path(const char *name, struct path *p)
