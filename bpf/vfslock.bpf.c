@@ -3,12 +3,13 @@
  * Probes for `vfslock check`: i_rwsem acquire/release and VFS method entry.
  *
  * The programs stream what the daemon needs to rebuild, per task, the set of
- * i_rwsems held, and the state of the locks at each method call. They filter
+ * i_rwsems held (the reader holds only, unless lock_events asks for all), and
+ * the state of the locks at each method call. They filter
  * hard before writing anything: only watched tasks, only rwsems that are the
  * i_rwsem of an inode on a watched filesystem type, only configured methods.
  *
  * Method programs are templates: the daemon loads one per argument count and
- * clones it onto every implementation it attaches (see src/attach.c), so they
+ * clones it onto every implementation it attaches (see src/live.c), so they
  * find their configuration by the traced function's address.
  */
 #include "vmlinux.h"
@@ -26,6 +27,7 @@ const volatile bool watch_all = false;	/* every task but our own */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool send_all_calls = false;	/* recording: compliant calls too */
+const volatile __u8 lock_events = VL_LOCK_EVENTS_ALL;	/* enum vl_lock_events */
 /*
  * 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are
  * tracked. Not const: a filesystem mounted later may bring a class.
@@ -236,19 +238,12 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 {
 	__u32 off;
 
-	if (track_classes & (1U << VL_LOCK_S_UMOUNT)) {
-		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
-		__u32 *d = bpf_map_lookup_elem(&watched_sbs, &sb);
-
-		if (d) {
-			*obj = sb;
-			*dev = *d;
-			return VL_LOCK_S_UMOUNT;
-		}
-	}
-	*obj = (__u64)sem - bpf_core_field_offset(struct inode, i_rwsem);
-	if (inode_watched((void *)*obj, dev))
-		return VL_LOCK_I_RWSEM;
+	/*
+	 * Cheapest first: the task's own mmap_lock is one compare, the
+	 * i_rwsem two reads and a lookup; s_umount is a lookup too, but
+	 * rarer. A superblock or mm read as if it were an inode fails the
+	 * i_sb and i_mapping tests, which are lookups by value.
+	 */
 	if (track_classes & (1U << VL_LOCK_MMAP)) {
 		/*
 		 * Only the task's own mm: that is where faults and munmap take
@@ -262,6 +257,19 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 			*obj = mm;
 			*dev = 0;
 			return VL_LOCK_MMAP;
+		}
+	}
+	*obj = (__u64)sem - bpf_core_field_offset(struct inode, i_rwsem);
+	if (inode_watched((void *)*obj, dev))
+		return VL_LOCK_I_RWSEM;
+	if (track_classes & (1U << VL_LOCK_S_UMOUNT)) {
+		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
+		__u32 *d = bpf_map_lookup_elem(&watched_sbs, &sb);
+
+		if (d) {
+			*obj = sb;
+			*dev = *d;
+			return VL_LOCK_S_UMOUNT;
 		}
 	}
 	off = invalidate_lock_offset();
@@ -338,6 +346,9 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 	e->op = op;
 	e->mode = mode;
 	e->prim = prim;
+	/* the exclusive hold it ends was not streamed: a reader hold begins */
+	if (op == VL_OP_DOWNGRADE && lock_events == VL_LOCK_EVENTS_READERS)
+		e->op = VL_OP_ACQUIRE;
 	bpf_ringbuf_submit(e, rb_flags());
 	stat_inc(VL_STAT_EVENTS);
 	return 0;
@@ -678,12 +689,14 @@ static __always_inline __u8 need_state(const struct vl_need *n, __u8 kind, __u64
 }
 
 /*
- * What the filter needs of one object: its inode, superblock (known, or
- * recognised by type when mounted after discovery), and i_rwsem words.
- * False when the argument names nothing.
+ * What the filter needs of one object: its inode and superblock (known, or
+ * recognised by type when mounted after discovery). False when the argument
+ * names nothing. @last_sb and @last_dev carry the previous argument's
+ * answer: a method's objects are mostly on one superblock, and the lookup
+ * is the costly part.
  */
-static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __u64 task,
-				      __u32 tid, bool at_ret0, bool *watched)
+static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, bool at_ret0,
+				      bool *watched, __u64 *last_sb, __u32 *last_dev)
 {
 	struct inode *inode;
 	__u64 sb = 0;
@@ -696,37 +709,61 @@ static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, __
 		return false;
 	o->present = 1;
 	o->sb = sb;
-	if (inode) {
-		o->inode = (__u64)inode;
-		o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
-		o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
-		o->held = rwsem_mode(o->inode + bpf_core_field_offset(struct inode, i_rwsem),
-				     task, tid, o->rwsem_count, o->rwsem_owner);
-	}
+	o->inode = (__u64)inode;
 	if (!sb)
 		return true;
+	if (sb == *last_sb) {
+		o->dev = *last_dev;
+		return true;
+	}
 	dev = bpf_map_lookup_elem(&watched_sbs, &sb);
 	if (dev) {
 		o->dev = *dev;
-		*watched = true;
 	} else if (fstype_watched((void *)sb)) {
 		struct super_block *s = (void *)sb;
 		__u32 d = BPF_CORE_READ(s, s_dev);
 
 		o->dev = d;
-		*watched = true;
 		bpf_map_update_elem(&watched_sbs, &sb, &d, BPF_ANY);
+	} else {
+		return true;
 	}
+	*watched = true;
+	*last_sb = sb;
+	*last_dev = o->dev;
 	return true;
 }
 
+/*
+ * The i_rwsem words of an object and how this task holds it: read for the
+ * arguments an i_rwsem need names, and for every argument of a call sent.
+ * @done: bit per argument already read.
+ */
+static __always_inline void obj_rwsem(struct vl_obj *o, int i, __u8 *done, __u64 task,
+				      __u32 tid)
+{
+	struct inode *inode = (void *)o->inode;
+
+	if (*done & (1 << i))
+		return;
+	*done |= 1 << i;
+	if (!inode)
+		return;
+	o->rwsem_count = BPF_CORE_READ(inode, i_rwsem.count.counter);
+	o->rwsem_owner = BPF_CORE_READ(inode, i_rwsem.owner.counter);
+	o->held = rwsem_mode(o->inode + bpf_core_field_offset(struct inode, i_rwsem), task, tid,
+			     o->rwsem_count, o->rwsem_owner);
+}
+
 /* What a record needs besides: only read for calls that are sent. */
-static __always_inline void obj_identity(struct vl_obj *o)
+static __always_inline void obj_identity(struct vl_obj *o, int i, __u8 *rw_done, __u64 task,
+					 __u32 tid)
 {
 	struct inode *inode = (void *)o->inode;
 
 	if (!inode)
 		return;
+	obj_rwsem(o, i, rw_done, task, tid);
 	o->ino = BPF_CORE_READ(inode, i_ino);
 	o->mode = BPF_CORE_READ(inode, i_mode);
 }
@@ -818,8 +855,9 @@ static __always_inline void nb_exit(__u64 ip)
 }
 
 /*
- * What entry and exit records share: the task and configuration filters,
- * the arguments, and the objects read from them. NULL: nothing to record.
+ * What entry and exit records share: the configuration filter, the
+ * arguments, and the objects read from them (the task filter is the
+ * caller's). NULL: nothing to record.
  */
 static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int nargs,
 							  __u64 pid_tgid, bool exit, bool at_ret0,
@@ -828,12 +866,10 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 {
 	struct vl_method_cfg *cfg;
 	struct vl_ev_method *e;
-	__u32 zero = 0;
-	__u64 ip;
+	__u64 ip, last_sb = 0;
+	__u32 zero = 0, last_dev = 0;
 	int i;
 
-	if (!task_watched(pid_tgid))
-		return NULL;
 	ip = bpf_get_func_ip(ctx);
 	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
 	if (!cfg) {
@@ -865,8 +901,8 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
 		/* shared helpers (simple_lookup...) serve unwatched filesystems too */
 		if (i < nargs)
-			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], e->hdr.task,
-				  (__u32)pid_tgid, at_ret0, watched_fs);
+			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], at_ret0, watched_fs,
+				  &last_sb, &last_dev);
 	}
 	*cfgp = cfg;
 	return e;
@@ -917,9 +953,12 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	struct vl_method_cfg *cfg = NULL;
 	struct vl_ev_method *e;
 	bool watched_fs;
+	__u8 rw_done = 0;
 	__u32 size;
 	int i;
 
+	if (!task_watched(pid_tgid))
+		return 0;
 	e = method_begin(ctx, nargs, pid_tgid, false, false, &cfg, &watched_fs);
 	if (!e || !cfg || !watched_fs)
 		return 0;
@@ -939,9 +978,11 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		__u8 a = n->arg;
 
 		e->need_held[i] = VL_HELD_NA;
-		if (i >= cfg->nneeds || n->at != VL_AT_ENTRY)
+		if (i >= cfg->nneeds || n->at != VL_AT_ENTRY || a >= VL_MAX_ARGS)
 			continue;
-		if (n->cls != VL_LOCK_I_RWSEM && a < VL_MAX_ARGS)
+		if (n->cls == VL_LOCK_I_RWSEM)
+			obj_rwsem(&e->obj[a], a, &rw_done, e->hdr.task, (__u32)pid_tgid);
+		else
 			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
 						     e->hdr.task, (__u32)pid_tgid);
 		if (vl_need_unmet(e, n, i))
@@ -966,7 +1007,7 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	}
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++)
-		obj_identity(&e->obj[i]);
+		obj_identity(&e->obj[i], i, &rw_done, e->hdr.task, (__u32)pid_tgid);
 
 	size = VL_METHOD_EV_SIZE_NOSTACK;
 	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS))
@@ -988,6 +1029,7 @@ static __always_inline int method_exit(__u64 *ctx)
 	bool watched_fs;
 	__u64 ret = 0;
 	__u32 size = VL_METHOD_EV_SIZE_NOSTACK;
+	__u8 rw_done = 0;
 	int i;
 
 	if (!task_watched(pid_tgid))
@@ -1009,8 +1051,11 @@ static __always_inline int method_exit(__u64 *ctx)
 		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS ||
 		    !vl_need_binds(n, ret))
 			continue;
-		e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
-					     e->hdr.task, (__u32)pid_tgid);
+		if (n->cls == VL_LOCK_I_RWSEM)
+			obj_rwsem(&e->obj[a], a, &rw_done, e->hdr.task, (__u32)pid_tgid);
+		else
+			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
+						     e->hdr.task, (__u32)pid_tgid);
 		if (vl_need_unmet(e, n, i))
 			e->flags |= VL_MF_SUSPECT;
 	}
@@ -1018,7 +1063,7 @@ static __always_inline int method_exit(__u64 *ctx)
 		return 0;
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++)
-		obj_identity(&e->obj[i]);
+		obj_identity(&e->obj[i], i, &rw_done, e->hdr.task, (__u32)pid_tgid);
 	if (e->flags & VL_MF_SUSPECT)
 		size = method_stack(ctx, e, false);
 	return method_submit(e, VL_EV_METHOD_EXIT, size, pid_tgid);
@@ -1071,7 +1116,10 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct vl_method_cfg *cfg;
 	struct vl_ev_method *e;
 	struct nb_call *c;
-	bool watched_fs;
+	bool watched_fs = false;
+	__u64 last_sb = 0;
+	__u32 last_dev = 0;
+	__u8 rw_done = 0;
 	long n;
 	int i;
 
@@ -1092,9 +1140,9 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	for (i = 0; i < VL_MAX_ARGS; i++) {
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
 		if (cfg && i < cfg->nargs) {
-			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], (__u64)prev, tid,
-				  false, &watched_fs);
-			obj_identity(&e->obj[i]);
+			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], false, &watched_fs,
+				  &last_sb, &last_dev);
+			obj_identity(&e->obj[i], i, &rw_done, (__u64)prev, tid);
 		}
 	}
 	e->ip = c->ip;

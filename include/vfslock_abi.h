@@ -102,6 +102,18 @@ enum vl_prim {
 	VL_PRIM_MAX,
 };
 
+/*
+ * Which rwsem acquisitions and releases are streamed. Reader holds always
+ * are: no lock word says who the readers are, so the kernel filter keeps
+ * them (and the daemon rebuilds them). Exclusive holds are in the owner
+ * word, which the method programs read at each call; tracing them adds
+ * nothing to a verdict, only the full held set and its hold times.
+ */
+enum vl_lock_events {
+	VL_LOCK_EVENTS_READERS	= 0,	/* reader holds; a downgrade starts one */
+	VL_LOCK_EVENTS_ALL	= 1,	/* every acquisition and release */
+};
+
 struct vl_ev_lock {
 	struct vl_ev_hdr hdr;
 	__u64 lock;		/* address of the lock word */

@@ -51,6 +51,12 @@ static int check_help(void)
 		"  --kernel X.Y     use the embedded locking.rst of kernel X.Y\n"
 		"  --ring-mb N      ring buffer size in MiB (default 16)\n"
 		"  --json FILE      also write the report as JSON to FILE\n"
+		"  --lock-events readers|all\n"
+		"                   rwsem acquisitions and releases streamed (default readers:\n"
+		"                   exclusive holds are read from the lock words at each call;\n"
+		"                   all also rebuilds them and checks them against the words)\n"
+		"  --prog-stats     measure each probe's run count and time (kernel BPF\n"
+		"                   statistics: they cost a little themselves)\n"
 		"  --suppressions FILE\n"
 		"                   deviations known and accepted, with reasons (repeatable;\n"
 		"                   docs/suppressions.md)\n\n"
@@ -78,6 +84,11 @@ struct check {
 	struct vl_report *rep;
 	struct vl_live live;
 	bool live_open;
+	uint8_t lock_events;		/* enum vl_lock_events */
+	bool prog_stats;
+	int stats_fd;
+	int nprog_stats;
+	struct vl_prog_stat *prog_stat;
 
 	pid_t child;
 	int status;
@@ -207,7 +218,9 @@ static void print_summary(struct check *ck, FILE *f)
 			"not mmap_lock (the first of each method reported)\n",
 			ck->stats[VL_STAT_VMA_LOCK]);
 	fprintf(f, "  locks         %" PRIu64 " acquisitions, %" PRIu64 " releases, %" PRIu64
-		" unmatched releases\n", ls->acquires, ls->releases, ls->unmatched_releases);
+		" unmatched releases%s\n", ls->acquires, ls->releases, ls->unmatched_releases,
+		ck->lock_events == VL_LOCK_EVENTS_READERS ?
+		" (reader holds; exclusive ones read from lock words)" : "");
 	if (es->state_mismatch || es->no_stack)
 		fprintf(f, "  consistency   %" PRIu64 " lock-word mismatches, %" PRIu64
 			" deviations without stack\n", es->state_mismatch, es->no_stack);
@@ -223,6 +236,41 @@ static void print_summary(struct check *ck, FILE *f)
 		fprintf(f, "  suppressed    %" PRIu64 " (%d distinct) by %d of %d entries, %d unused\n",
 			rc.suppressed, rc.suppressed_distinct, rc.supp_entries - rc.supp_unused,
 			rc.supp_entries, rc.supp_unused);
+}
+
+static json_object *prog_stats_json(const struct check *ck)
+{
+	json_object *a = json_object_new_array();
+	int i;
+
+	for (i = 0; i < ck->nprog_stats; i++) {
+		const struct vl_prog_stat *st = &ck->prog_stat[i];
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "program", json_object_new_string(st->prog));
+		json_object_object_add(x, "target", json_object_new_string(st->target));
+		json_object_object_add(x, "runs", json_object_new_int64(st->runs));
+		json_object_object_add(x, "ns", json_object_new_int64(st->ns));
+		json_object_array_add(a, x);
+	}
+	return a;
+}
+
+/* The costliest probes; all of them are in the JSON. */
+static void print_prog_stats(const struct check *ck, FILE *f)
+{
+	int i;
+
+	fprintf(f, "\n%-24s %-36s %12s %14s %8s\n", "program", "attached to", "runs", "ns",
+		"ns/run");
+	for (i = 0; i < ck->nprog_stats && i < 20; i++) {
+		const struct vl_prog_stat *st = &ck->prog_stat[i];
+
+		if (!st->runs)
+			break;
+		fprintf(f, "%-24s %-36.36s %12" PRIu64 " %14" PRIu64 " %8" PRIu64 "\n", st->prog,
+			st->target, st->runs, st->ns, st->ns / st->runs);
+	}
 }
 
 static json_object *summary_json(struct check *ck)
@@ -283,6 +331,8 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(o, "rule_checks", json_object_new_int64(es->checks));
 	json_object_object_add(o, "unverifiable", json_object_new_int64(es->unverifiable));
 	json_object_object_add(o, "internal_calls", json_object_new_int64(es->internal_calls));
+	json_object_object_add(o, "lock_events", json_object_new_string(
+		ck->lock_events == VL_LOCK_EVENTS_READERS ? "readers" : "all"));
 	json_object_object_add(o, "lock_acquisitions", json_object_new_int64(ls->acquires));
 	json_object_object_add(o, "unmatched_releases", json_object_new_int64(ls->unmatched_releases));
 	json_object_object_add(o, "state_mismatch", json_object_new_int64(es->state_mismatch));
@@ -299,6 +349,8 @@ static json_object *summary_json(struct check *ck)
 	json_object_object_add(o, "attribution", by);
 	json_object_object_add(o, "suppressed", json_object_new_int64(rc.suppressed));
 	json_object_object_add(o, "suppressed_distinct", json_object_new_int(rc.suppressed_distinct));
+	if (ck->prog_stats)
+		json_object_object_add(o, "programs", prog_stats_json(ck));
 	return o;
 }
 
@@ -306,6 +358,9 @@ static void cleanup(struct check *ck)
 {
 	if (ck->live_open)
 		live_close(&ck->live);
+	if (ck->stats_fd >= 0)
+		close(ck->stats_fd);
+	free(ck->prog_stat);
 	pipeline_fini(&ck->pipe);
 	report_free(ck->rep);
 	engine_free(ck->eng);
@@ -420,6 +475,7 @@ static int run(struct check *ck)
 		return EXIT_TOOL;
 	}
 	ck->eng = engine_new(ck->rs, &ck->cat, ck->ks);
+	engine_set_lock_events(ck->eng, ck->lock_events);
 	for (i = 0; i < ck->cat.nfns; i++)
 		checked_any |= engine_fn_checked(ck->eng, &ck->cat.fns[i]);
 	if (!checked_any) {
@@ -431,9 +487,11 @@ static int run(struct check *ck)
 	pipeline_init(&ck->pipe, ck->eng);
 	ck->rep = report_new(ck->ks, &ck->mounts, &ck->cat);
 	report_suppress(ck->rep, &ck->supps);
+	report_set_lock_events(ck->rep, ck->lock_events);
 	sink = (struct vl_sink){ .ctx = ck->rep, .on_deviation = report_on_deviation };
 	pipeline_add_sink(&ck->pipe, &sink);
 
+	lo.lock_events = ck->lock_events;
 	lo.ring_bytes = ck->ring_bytes;
 	lo.kb = ck->kb;
 	lo.cat = &ck->cat;
@@ -469,6 +527,13 @@ static int run(struct check *ck)
 	p_info("%d method implementations and %d lock primitives traced; starting %s",
 	       ck->live.nmethods, ck->live.nprims, ck->cmd[0]);
 
+	if (ck->prog_stats) {
+		/* on until the fd closes; the counters start at attach, before the workload */
+		ck->stats_fd = live_enable_prog_stats();
+		if (ck->stats_fd < 0)
+			p_warn("--prog-stats: the kernel refused BPF statistics: %s",
+			       strerror(-ck->stats_fd));
+	}
 	ck->t_start = now_ns();
 	ck->cpu_start = self_cpu();
 	if (write(go_fd, "g", 1) != 1) {
@@ -506,6 +571,8 @@ static int run(struct check *ck)
 	live_drain(&ck->live);
 	ck->cpu_end = self_cpu();
 	live_stats(&ck->live, ck->stats);
+	if (ck->prog_stats)
+		ck->nprog_stats = live_prog_stats(&ck->live, &ck->prog_stat);
 	live_detach(&ck->live);
 
 	if (json_output || ck->json_path) {
@@ -526,6 +593,8 @@ static int run(struct check *ck)
 	if (!json_output) {
 		report_print(ck->rep, stdout);
 		print_summary(ck, stdout);
+		if (ck->prog_stats)
+			print_prog_stats(ck, stdout);
 	}
 	fflush(stdout);
 
@@ -549,16 +618,18 @@ int do_check(int argc, char **argv)
 		{ "ring-mb",	required_argument, NULL, 'R' },
 		{ "json",	required_argument, NULL, 'J' },
 		{ "suppressions", required_argument, NULL, 'S' },
+		{ "prog-stats",	no_argument, NULL, 'P' },
+		{ "lock-events", required_argument, NULL, 'L' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct check ck = { .ring_bytes = 16 << 20, .mounts_fd = -1 };
+	struct check ck = { .ring_bytes = 16 << 20, .mounts_fd = -1, .stats_fd = -1 };
 	char err[512];
 	int opt, ret;
 	long mb;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:S:h", opts, NULL)) >= 0) {
+	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:S:PL:h", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'f':
 			ck.fslist = optarg;
@@ -571,6 +642,20 @@ int do_check(int argc, char **argv)
 			break;
 		case 'J':
 			ck.json_path = optarg;
+			break;
+		case 'P':
+			ck.prog_stats = true;
+			break;
+		case 'L':
+			if (!strcmp(optarg, "readers")) {
+				ck.lock_events = VL_LOCK_EVENTS_READERS;
+			} else if (!strcmp(optarg, "all")) {
+				ck.lock_events = VL_LOCK_EVENTS_ALL;
+			} else {
+				p_err("--lock-events: readers or all, not '%s'", optarg);
+				supp_free(&ck.supps);
+				return EXIT_TOOL;
+			}
 			break;
 		case 'S':
 			/* now, before anything is loaded: a typo should cost nothing */

@@ -45,6 +45,7 @@ struct vl_engine {
 	const struct ksyms *ks;
 	int nbind;
 	struct binding *bind;
+	uint8_t lock_events;
 	struct vl_engine_stats st;
 };
 
@@ -56,7 +57,13 @@ struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalo
 	e->rs = rs;
 	e->cat = cat;
 	e->ks = ks;
+	e->lock_events = VL_LOCK_EVENTS_ALL;
 	return e;
+}
+
+void engine_set_lock_events(struct vl_engine *e, uint8_t lock_events)
+{
+	e->lock_events = lock_events;
 }
 
 void engine_free(struct vl_engine *e)
@@ -651,8 +658,10 @@ static bool cond_holds(const struct binding *b, int slot, const struct vl_fn *fn
 
 /*
  * What @t holds on the i_rwsem of object @i. The owner word is the truth
- * for exclusive holds; shared holds are only known from the rebuilt set
- * (or the kernel filter's own count when the task was not seen from birth).
+ * for exclusive holds (the rebuilt set has them only when every event is
+ * streamed, and then must agree); shared holds are only known from the
+ * rebuilt set (or the kernel filter's own count when the task was not seen
+ * from birth).
  */
 static enum vl_mode held_on(struct vl_engine *e, const struct vl_task *t,
 			    const struct vl_ev_method *ev, int i, bool *by_word)
@@ -661,7 +670,8 @@ static enum vl_mode held_on(struct vl_engine *e, const struct vl_task *t,
 	enum vl_mode word = ev->obj[i].held;
 
 	*by_word = !t || !t->complete;
-	if ((rebuilt == VL_MODE_EXCL) != (word == VL_MODE_EXCL) && t && t->complete)
+	if ((rebuilt == VL_MODE_EXCL) != (word == VL_MODE_EXCL) && t && t->complete &&
+	    e->lock_events == VL_LOCK_EVENTS_ALL)
 		e->st.state_mismatch++;
 	if (word == VL_MODE_EXCL)
 		return VL_MODE_EXCL;

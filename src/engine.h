@@ -46,6 +46,12 @@ struct vl_engine;
 struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
 			     const struct ksyms *ks);
 void engine_free(struct vl_engine *e);
+/*
+ * Which lock events the stream carries (enum vl_lock_events, default all):
+ * rebuilt exclusive holds are compared with the owner words only when they
+ * were streamed.
+ */
+void engine_set_lock_events(struct vl_engine *e, uint8_t lock_events);
 
 /* Whether vfslock checks @r; @note says how, or why not. */
 bool engine_checks(const struct vl_rule *r, const char **note);

@@ -112,6 +112,30 @@ static int set_cfgs(struct vl_live *lv, const struct vl_live_opts *o, int from, 
 	return 0;
 }
 
+/*
+ * The probes on exclusive acquisitions and releases: with reader holds
+ * only streamed they have nothing to do, and are not loaded at all.
+ * downgrade_write() stays: it starts a reader hold.
+ */
+static bool excl_only(const struct vfslock_bpf *skel, const struct bpf_program *p)
+{
+	const struct bpf_program *excl[] = {
+		skel->progs.down_write_e,
+		skel->progs.down_write_killable_x,
+		skel->progs.down_write_trylock_x,
+		skel->progs.down_write_nested_e,
+		skel->progs.down_write_killable_nested_x,
+		skel->progs._down_write_nest_lock_e,
+		skel->progs.up_write_e,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(excl) / sizeof(excl[0]); i++)
+		if (p == excl[i])
+			return true;
+	return false;
+}
+
 int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
 	struct bpf_program *p;
@@ -128,6 +152,7 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	lv->skel->rodata->watch_all = o->watch_all;
 	lv->skel->rodata->self_tgid = getpid();
 	lv->skel->rodata->wakeup_bytes = o->ring_bytes / 8;
+	lv->skel->rodata->lock_events = o->lock_events;
 	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
 
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
@@ -142,6 +167,10 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 		}
 		if (!t || !strncmp(bpf_program__section_name(p), "tp_btf/", 7))
 			continue;
+		if (o->lock_events == VL_LOCK_EVENTS_READERS && excl_only(lv->skel, p)) {
+			bpf_program__set_autoload(p, false);
+			continue;
+		}
 		if (kbtf__find_func(o->kb, t, "", &kf)) {
 			bpf_program__set_autoload(p, false);
 			if (strlen(lv->prims_missing) + strlen(t) + 2 < sizeof(lv->prims_missing))
@@ -296,6 +325,11 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 		return -e;
 	}
 	lv->progs = xrealloc(lv->progs, (lv->nprogs + 1) * sizeof(int));
+	lv->prog_fns = xrealloc(lv->prog_fns, (lv->nprogs + 1) * sizeof(*lv->prog_fns));
+	lv->prog_kinds = xrealloc(lv->prog_kinds, (lv->nprogs + 1) * sizeof(*lv->prog_kinds));
+	lv->prog_fns[lv->nprogs] = fn;
+	lv->prog_kinds[lv->nprogs] =
+		bpf_program__expected_attach_type(tmpl) == BPF_TRACE_FEXIT ? "exit" : "entry";
 	lv->progs[lv->nprogs++] = fd;
 	lv->links = xrealloc(lv->links, (lv->nlinks + 1) * sizeof(int));
 	lv->links[lv->nlinks++] = link;
@@ -409,6 +443,66 @@ void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
 	free(vals);
 }
 
+int live_enable_prog_stats(void)
+{
+	return bpf_enable_stats(BPF_STATS_RUN_TIME);
+}
+
+static bool prog_stat(int fd, struct vl_prog_stat *st)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	st->runs = info.run_cnt;
+	st->ns = info.run_time_ns;
+	return true;
+}
+
+static int by_cost(const void *a, const void *b)
+{
+	const struct vl_prog_stat *x = a, *y = b;
+
+	return x->ns < y->ns ? 1 : x->ns > y->ns ? -1 : strcmp(x->target, y->target);
+}
+
+int live_prog_stats(struct vl_live *lv, struct vl_prog_stat **out)
+{
+	struct vl_prog_stat *v = NULL;
+	struct bpf_program *p;
+	int n = 0, i;
+
+	if (!lv->skel)
+		return 0;
+	bpf_object__for_each_program(p, lv->skel->obj) {
+		const char *t = sec_target(p);
+
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		memset(&v[n], 0, sizeof(v[n]));
+		if (!prog_stat(bpf_program__fd(p), &v[n]))
+			continue;
+		snprintf(v[n].prog, sizeof(v[n].prog), "%s", bpf_program__name(p));
+		/* a template's own attachment is one method among the clones */
+		snprintf(v[n].target, sizeof(v[n].target), "%s",
+			 is_template(p) ? "(template)" : t ? t : "");
+		n++;
+	}
+	for (i = 0; i < lv->nprogs; i++) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		memset(&v[n], 0, sizeof(v[n]));
+		if (!prog_stat(lv->progs[i], &v[n]))
+			continue;
+		snprintf(v[n].prog, sizeof(v[n].prog), "method_%s", lv->prog_kinds[i]);
+		snprintf(v[n].target, sizeof(v[n].target), "%s", lv->prog_fns[i]->name);
+		n++;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), by_cost);
+	*out = v;
+	return n;
+}
+
 void live_detach(struct vl_live *lv)
 {
 	int i;
@@ -424,6 +518,10 @@ void live_detach(struct vl_live *lv)
 	vfslock_bpf__destroy(lv->skel);
 	free(lv->links);
 	free(lv->progs);
+	free(lv->prog_fns);
+	free(lv->prog_kinds);
+	lv->prog_fns = NULL;
+	lv->prog_kinds = NULL;
 	lv->rb = NULL;
 	lv->skel = NULL;
 	lv->links = lv->progs = NULL;

@@ -21,6 +21,7 @@ typedef int (*vl_record_fn)(void *ctx, void *data, size_t size);
 
 struct vl_live_opts {
 	bool watch_all;
+	uint8_t lock_events;		/* enum vl_lock_events */
 	size_t ring_bytes;
 	struct kbtf *kb;
 	const struct vl_catalog *cat;
@@ -35,11 +36,20 @@ struct vl_attach_fail {
 	char why[128];
 };
 
+/* What one program cost: bpf_enable_stats() must have been on meanwhile. */
+struct vl_prog_stat {
+	char prog[32];			/* the program: template or primitive probe */
+	char target[96];		/* what it is attached to */
+	uint64_t runs, ns;
+};
+
 struct vl_live {
 	struct vfslock_bpf *skel;
 	struct ring_buffer *rb;
 	int nlinks, nprogs;
 	int *links, *progs;
+	const struct vl_fn **prog_fns;	/* the method each of @progs traces */
+	const char **prog_kinds;	/* "entry" or "exit" */
 	int nmethods;			/* implementations attached */
 	int nfails;
 	struct vl_attach_fail *fails;
@@ -64,6 +74,10 @@ int live_add(struct vl_live *lv, const struct vl_live_opts *o, const struct vl_d
 int live_poll(struct vl_live *lv, int timeout_ms);
 int live_drain(struct vl_live *lv);
 void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX]);
+/* Turn the kernel's BPF run statistics on until the returned fd closes. */
+int live_enable_prog_stats(void);
+/* Run counts and times of every loaded program, costliest first; how many. */
+int live_prog_stats(struct vl_live *lv, struct vl_prog_stat **out);
 /* Detach and free every kernel object; the attach report stays readable. */
 void live_detach(struct vl_live *lv);
 void live_close(struct vl_live *lv);

@@ -45,6 +45,7 @@ struct vl_report {
 	const struct vl_mounts *mounts;
 	struct vl_prefixes prefixes;
 	const struct vl_supps *supps;
+	uint8_t lock_events;
 	int n;
 	struct group *g;
 };
@@ -70,8 +71,14 @@ struct vl_report *report_new(const struct ksyms *ks, const struct vl_mounts *mou
 
 	r->ks = ks;
 	r->mounts = mounts;
+	r->lock_events = VL_LOCK_EVENTS_ALL;
 	attrib_prefixes(cat, &r->prefixes);
 	return r;
+}
+
+void report_set_lock_events(struct vl_report *r, uint8_t lock_events)
+{
+	r->lock_events = lock_events;
 }
 
 void report_free(struct vl_report *r)
@@ -374,9 +381,14 @@ static void print_group(const struct vl_report *r, const struct group *g, const 
 		g->by_lock_word && g->rule->prop == VL_PROP_I_RWSEM ?
 		" (judged from the lock word: task not traced from its start)" : "");
 	fprintf(f, "  task      %s, tid %u, tgid %u\n", g->comm, g->tid, g->tgid);
-	fprintf(f, "  task held ");
+	if (r->lock_events == VL_LOCK_EVENTS_READERS)
+		fprintf(f, "  readers   ");
+	else
+		fprintf(f, "  task held ");
 	if (!g->nholds)
-		fprintf(f, "no traced lock\n");
+		fprintf(f, "%s\n", r->lock_events == VL_LOCK_EVENTS_READERS ?
+			"no traced reader hold (exclusive holds are read from the lock words; "
+			"--lock-events all rebuilds them too)" : "no traced lock");
 	for (k = 0; k < g->nholds; k++)
 		fprintf(f, "%s%s\n", k ? "            " : "",
 			hold_text(&g->holds[k], buf, sizeof(buf)));

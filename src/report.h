@@ -32,6 +32,9 @@ void report_free(struct vl_report *r);
  */
 void report_suppress(struct vl_report *r, const struct vl_supps *s);
 
+/* Which holds the tasks' rebuilt sets carry (enum vl_lock_events, default all). */
+void report_set_lock_events(struct vl_report *r, uint8_t lock_events);
+
 /* The sink callback. */
 void report_on_deviation(void *r, const struct vl_deviation *d);
 

@@ -11,7 +11,9 @@ uname -r > $S/kernel
 KNOWN="--suppressions /opt/vfslock/suppressions/kernel.supp"
 
 MIX="--dir 1 --dentry 1 --rename 1 --link 1 --symlink 1 --chmod 1 --touch 1 --utime 1 --open 1"
-vfslock check --fs tmpfs,ext4 $KNOWN --json $S/stress.json -- sh -c "
+# every lock event streamed: the rebuilt holds are compared with the lock
+# words at each call; the other runs take the default (reader holds only)
+vfslock check --lock-events all --fs tmpfs,ext4 $KNOWN --json $S/stress.json -- sh -c "
 	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/ext4 --metrics-brief &&
 	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/tmp --metrics-brief" \
 	> $S/stress.out 2>&1

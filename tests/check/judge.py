@@ -66,8 +66,9 @@ if s:
     mix_checks("stress", s, 10000)
     check(s["lock_acquisitions"] > 10000,
           f"{tag} stress mix: i_rwsem acquisitions seen ({s['lock_acquisitions']} > 10000)")
-    check(s["unmatched_releases"] == 0 and s["state_mismatch"] == 0,
-          f"{tag} stress mix: rebuilt holds match the lock words")
+    check(s["lock_events"] == "all" and s["unmatched_releases"] == 0 and
+          s["state_mismatch"] == 0,
+          f"{tag} stress mix: every lock event streamed, rebuilt holds match the lock words")
     check(set(s["filesystems"]) == {"tmpfs", "ext4"}, f"{tag} stress mix: tmpfs and ext4 traced")
     limit = "trampolines take at most six arguments"
     missing = [n for n in s["not_traced"] if many_args or limit not in n["why"]]
@@ -77,6 +78,9 @@ if s:
 b = load("broad")
 if b:
     mix_checks("broad", b, 1000)
+    check(b["lock_events"] == "readers" and b["unmatched_releases"] == 0,
+          f"{tag} broad mix: reader holds streamed by default, each release matched "
+          f"({b['lock_events']}, {b['unmatched_releases']} unmatched)")
     for k in b.get("suppressed_list", []):
         print(f"# broad mix: {k['count']} x {k['rule']} in {k['function']}, known: "
               f"{k['suppression']['reason']}")

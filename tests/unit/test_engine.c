@@ -391,6 +391,39 @@ static void test_lock_word_for_unknown_tasks(void **state)
 	assert_int_equal(fx->seen.n, 1);
 }
 
+/*
+ * With reader holds only streamed, a complete task's exclusive holds come
+ * from the owner word alone: no mismatch is claimed, the verdicts are the
+ * same, and a missing lock is still found.
+ */
+static void test_readers_only_stream(void **state)
+{
+	struct fixture *fx = *state;
+	struct objspec o[3] = { DIR(DIR1, VL_MODE_EXCL), NONE, NONE };
+
+	/* every event streamed: an exclusive hold the stream never saw is a mismatch */
+	call(fx, TID, F_LOOKUP, NULL, o, 0);
+	assert_int_equal(engine_stats(fx->eng)->state_mismatch, 1);
+	assert_int_equal(fx->seen.n, 0);
+
+	engine_set_lock_events(fx->eng, VL_LOCK_EVENTS_READERS);
+	call(fx, TID, F_LOOKUP, NULL, o, 0);
+	assert_int_equal(engine_stats(fx->eng)->state_mismatch, 1);
+	assert_int_equal(fx->seen.n, 0);
+	/* reader holds are still rebuilt, and still count */
+	TAKE(fx, DIR1, VL_MODE_SHARED);
+	o[0] = (struct objspec){ DIR1, S_IFDIR, VL_MODE_SHARED, 1 };
+	call(fx, TID, F_LOOKUP, NULL, o, 0);
+	DROP(fx, DIR1, VL_MODE_SHARED);
+	assert_int_equal(fx->seen.n, 0);
+	/* neither word nor rebuilt set: the deviation is found */
+	o[0] = (struct objspec){ DIR1, S_IFDIR, VL_MODE_NONE, 0 };
+	call(fx, TID, F_LOOKUP, NULL, o, VL_MF_SUSPECT);
+	assert_int_equal(fx->seen.n, 1);
+	assert_true(saw(&fx->seen, "inode_operations.lookup.i_rwsem", 0));
+	assert_int_equal(engine_stats(fx->eng)->state_mismatch, 1);
+}
+
 static void test_helper_calls_fold(void **state)
 {
 	struct fixture *fx = *state;
@@ -973,6 +1006,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlink_and_victim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_open_condition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_word_for_unknown_tasks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readers_only_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_helper_calls_fold, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
