@@ -997,6 +997,24 @@ static __always_inline __u32 method_stack(__u64 *ctx, struct vl_ev_method *e, bo
 	return sizeof(*e);
 }
 
+/*
+ * Reads what need @n (the @i-th, on argument @a) asks about and marks the
+ * call suspect when it is unmet: an i_rwsem need reads the object's words
+ * (once per argument, @rw_done), the others their lock or folio state.
+ */
+static __always_inline void need_read(struct vl_ev_method *e, const struct vl_method_cfg *cfg,
+				      const struct vl_need *n, int i, __u8 a, __u8 *rw_done,
+				      __u32 tid)
+{
+	if (n->cls == VL_LOCK_I_RWSEM)
+		obj_rwsem(&e->obj[a], a, rw_done, e->hdr.task, tid);
+	else
+		e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
+					     e->hdr.task, tid);
+	if (vl_need_unmet(e, n, i))
+		e->flags |= VL_MF_SUSPECT;
+}
+
 static __always_inline int method_enter(__u64 *ctx, const int nargs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -1030,13 +1048,7 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 		e->need_held[i] = VL_HELD_NA;
 		if (i >= cfg->nneeds || n->at != VL_AT_ENTRY || a >= VL_MAX_ARGS)
 			continue;
-		if (n->cls == VL_LOCK_I_RWSEM)
-			obj_rwsem(&e->obj[a], a, &rw_done, e->hdr.task, (__u32)pid_tgid);
-		else
-			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
-						     e->hdr.task, (__u32)pid_tgid);
-		if (vl_need_unmet(e, n, i))
-			e->flags |= VL_MF_SUSPECT;
+		need_read(e, cfg, n, i, a, &rw_done, (__u32)pid_tgid);
 		if (e->need_held[i] == VL_HELD_VMA_LOCK) {
 			__u8 one = 1;
 
@@ -1101,13 +1113,7 @@ static __always_inline int method_exit(__u64 *ctx)
 		if (i >= cfg->nneeds || n->at == VL_AT_ENTRY || a >= VL_MAX_ARGS ||
 		    !vl_need_binds(n, ret))
 			continue;
-		if (n->cls == VL_LOCK_I_RWSEM)
-			obj_rwsem(&e->obj[a], a, &rw_done, e->hdr.task, (__u32)pid_tgid);
-		else
-			e->need_held[i] = need_state(n, cfg->arg_kind[a], e->args[a], &e->obj[a],
-						     e->hdr.task, (__u32)pid_tgid);
-		if (vl_need_unmet(e, n, i))
-			e->flags |= VL_MF_SUSPECT;
+		need_read(e, cfg, n, i, a, &rw_done, (__u32)pid_tgid);
 	}
 	if (!(e->flags & VL_MF_SUSPECT) && !send_all_calls)
 		return 0;
