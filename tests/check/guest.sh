@@ -13,7 +13,7 @@ KNOWN="--suppressions /opt/vfslock/suppressions/kernel.supp"
 MIX="--dir 1 --dentry 1 --rename 1 --link 1 --symlink 1 --chmod 1 --touch 1 --utime 1 --open 1"
 # every lock event streamed: the rebuilt holds are compared with the lock
 # words at each call; the other runs take the default (reader holds only)
-vfslock check --lock-events all --fs tmpfs,ext4 $KNOWN --json $S/stress.json -- sh -c "
+vfslock check --lock-events all --prog-stats --fs tmpfs,ext4 $KNOWN --json $S/stress.json -- sh -c "
 	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/ext4 --metrics-brief &&
 	stress-ng $MIX -t ${STRESS_SECONDS:-10} --temp-path /mnt/tmp --metrics-brief" \
 	> $S/stress.out 2>&1
@@ -26,7 +26,7 @@ echo $? > $S/stress.rc
 rm -rf /mnt/ext4/tmp-stress-ng-* /mnt/tmp/tmp-stress-ng-*
 BROAD="--getdent 1 --mmap 1 --mmap-bytes 16M --mmap-file --fallocate 1 --fallocate-bytes 32M"
 BROAD="$BROAD --flock 1 --lease 1 --readahead 1 --readahead-bytes 16M --sendfile 1 --sendfile-size 1M"
-vfslock check --fs tmpfs,ext4 $KNOWN --json $S/broad.json -- sh -c "
+vfslock check --prog-stats --fs tmpfs,ext4 $KNOWN --json $S/broad.json -- sh -c "
 	stress-ng $BROAD --xattr 1 --fiemap 1 --fiemap-bytes 16M -t ${STRESS_SECONDS:-8} \
 		--temp-path /mnt/ext4 --metrics-brief &&
 	stress-ng $BROAD -t ${STRESS_SECONDS:-8} --temp-path /mnt/tmp --metrics-brief" \

@@ -47,6 +47,12 @@ kver = tuple(int(x) for x in kernel.split("-")[0].split(".")[:2])
 many_args = kver >= (6, 6)
 
 
+def prog_runs(r, prog):
+    """Runs of the programs named @prog in --prog-stats' list; None if none is loaded."""
+    runs = [p["runs"] for p in r.get("programs", []) if p["program"] == prog]
+    return sum(runs) if runs else None
+
+
 def mix_checks(name, r, min_calls):
     """What every mix must give: the workload ran, nothing lost, every call judged."""
     check(r["workload_status"] == 0, f"{tag} {name} mix: stress-ng succeeded")
@@ -70,6 +76,9 @@ if s:
           s["state_mismatch"] == 0,
           f"{tag} stress mix: every lock event streamed, rebuilt holds match the lock words")
     check(set(s["filesystems"]) == {"tmpfs", "ext4"}, f"{tag} stress mix: tmpfs and ext4 traced")
+    check((prog_runs(s, "up_write_e") or 0) > 10000 and (prog_runs(s, "method_entry") or 0) > 10000,
+          f"{tag} stress mix: --prog-stats counts the exclusive release probe and the method "
+          f"entries ({prog_runs(s, 'up_write_e')}, {prog_runs(s, 'method_entry')})")
     limit = "trampolines take at most six arguments"
     missing = [n for n in s["not_traced"] if many_args or limit not in n["why"]]
     check(not missing, f"{tag} stress mix: every checked method attached ({missing})")
@@ -78,6 +87,10 @@ if s:
 b = load("broad")
 if b:
     mix_checks("broad", b, 1000)
+    check(prog_runs(b, "down_write_e") is None and prog_runs(b, "up_write_e") is None and
+          (prog_runs(b, "up_read_e") or 0) > 0,
+          f"{tag} broad mix: by default the exclusive rwsem probes are not loaded, the read "
+          f"ones run ({prog_runs(b, 'up_write_e')}, {prog_runs(b, 'up_read_e')})")
     check(b["lock_events"] == "readers" and b["unmatched_releases"] == 0,
           f"{tag} broad mix: reader holds streamed by default, each release matched "
           f"({b['lock_events']}, {b['unmatched_releases']} unmatched)")
