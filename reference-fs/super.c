@@ -31,6 +31,7 @@ static struct inode *vlrefs_alloc_inode(struct super_block *sb)
 	if (!vi)
 		return NULL;
 	INIT_LIST_HEAD(&vi->xattrs);
+	vi->xattr_bytes = 0;
 	vi->symlink = NULL;
 	vi->flags = 0;
 	return &vi->vfs_inode;

@@ -54,6 +54,7 @@ struct vlrefs_xattr;
 struct vlrefs_inode {
 	spinlock_t xattr_lock;
 	struct list_head xattrs;	/* of struct vlrefs_xattr, under xattr_lock */
+	size_t xattr_bytes;		/* their names and values, under xattr_lock */
 	const char *symlink;		/* target of a symlink, freed with the inode */
 	unsigned long flags;
 	struct inode vfs_inode;

@@ -2,8 +2,9 @@
 /*
  * vlrefs: extended attributes user.* and trusted.*, kept in memory on a
  * list per inode under a spinlock (simple_xattr_* are not exported to
- * modules). ->set runs with i_rwsem exclusive, ->get and ->listxattr
- * without it: the spinlock is what orders them.
+ * modules), up to XATTR_SIZE_MAX bytes of names and values per inode.
+ * ->set runs with i_rwsem exclusive, ->get and ->listxattr without it:
+ * the spinlock is what orders them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +22,11 @@ struct vlrefs_xattr {
 	size_t size;
 	char value[];
 };
+
+static size_t vlrefs_xattr_bytes(const struct vlrefs_xattr *xa)
+{
+	return xa ? strlen(xa->name) + 1 + xa->size : 0;
+}
 
 static struct vlrefs_xattr *vlrefs_xattr_find(struct vlrefs_inode *vi, const char *name)
 {
@@ -102,6 +108,8 @@ static int vlrefs_xattr_set(const struct xattr_handler *handler, VL_IDMAP_T *idm
 		err = -EEXIST;
 	else if (!old && ((flags & XATTR_REPLACE) || !value))
 		err = -ENODATA;
+	else if (vi->xattr_bytes - vlrefs_xattr_bytes(old) + vlrefs_xattr_bytes(new) > XATTR_SIZE_MAX)
+		err = -ENOSPC;
 	if (err) {
 		spin_unlock(&vi->xattr_lock);
 		vlrefs_xattr_free(new);
@@ -113,6 +121,7 @@ static int vlrefs_xattr_set(const struct xattr_handler *handler, VL_IDMAP_T *idm
 		list_del(&old->list);
 	else
 		list_add_tail(&new->list, &vi->xattrs);
+	vi->xattr_bytes += vlrefs_xattr_bytes(new) - vlrefs_xattr_bytes(old);
 	spin_unlock(&vi->xattr_lock);
 	vlrefs_xattr_free(old);
 	vlrefs_touch_ctime(inode);
