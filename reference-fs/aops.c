@@ -57,6 +57,7 @@ static int vlrefs_read_folio(struct file *file, struct folio *folio)
 	WARN_ON_ONCE(!folio_test_locked(folio));
 	if (vlrefs_breaks_inode(VLREFS_READ_FOLIO_LEAVE_LOCKED, folio->mapping->host)) {
 		/* Fault: fail, leaving the folio locked; unlocked later, on the side. */
+		vlrefs_fault_hit(VLREFS_READ_FOLIO_LEAVE_LOCKED);
 		vlrefs_unlock_folio_later(folio, false);
 		return -EIO;
 	}
@@ -116,6 +117,7 @@ static int vlrefs_write_begin(struct file *file, struct address_space *mapping, 
 		 * Fault: return the folio unlocked. Only to fallocate, which
 		 * is told so and locks it before write_end.
 		 */
+		vlrefs_fault_hit(VLREFS_WRITE_BEGIN_UNLOCKED);
 		folio_unlock(folio);
 		pa->unlocked = true;
 	}

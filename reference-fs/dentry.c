@@ -39,6 +39,7 @@ static int vlrefs_d_delete(const struct dentry *dentry)
 		 * faults.c), which holds a reference: d_lock is dropped
 		 * around the sleep so that the kernel is not atomic in it.
 		 */
+		vlrefs_fault_hit(VLREFS_SLEEP_D_DELETE);
 		spin_unlock(&d->d_lock);
 		vlrefs_fault_sleep();
 		spin_lock(&d->d_lock);
@@ -67,9 +68,11 @@ static int vlrefs_d_compare(const struct dentry *dentry, unsigned int len, const
 {
 	unsigned int i;
 
-	if (vlrefs_in_fault_call() && vlrefs_breaks_name(VLREFS_SLEEP_D_COMPARE, name))
+	if (vlrefs_in_fault_call() && vlrefs_breaks_name(VLREFS_SLEEP_D_COMPARE, name)) {
 		/* Fault: sleep, only in the call mknod makes itself (see faults.c). */
+		vlrefs_fault_hit(VLREFS_SLEEP_D_COMPARE);
 		vlrefs_fault_sleep();
+	}
 	if (len != name->len)
 		return 1;
 	for (i = 0; i < len; i++)

@@ -40,8 +40,10 @@ static struct dentry *vlrefs_lookup(struct inode *dir, struct dentry *dentry, un
 		 * under the lock lookup was called with: shared for a plain
 		 * lookup, where ->create needs it exclusive.
 		 */
-		int err = dir->i_op->create(VL_IDMAP, dir, dentry, S_IFREG | 0644, false);
+		int err;
 
+		vlrefs_fault_hit(VLREFS_CREATE_SHARED);
+		err = dir->i_op->create(VL_IDMAP, dir, dentry, S_IFREG | 0644, false);
 		return err ? ERR_PTR(err) : NULL;
 	}
 	/* not found: a negative dentry, which d_delete lets go when unused */

@@ -40,9 +40,27 @@ static const char *const vlrefs_fault_names[VLREFS_NR_FAULTS] = {
 
 static unsigned long vlrefs_faults;
 
+/* "name,name" (or "none"), newline-terminated */
+static int vlrefs_faults_print(char *buffer, size_t size, unsigned long faults)
+{
+	int i, len = 0;
+
+	for (i = 0; i < VLREFS_NR_FAULTS; i++)
+		if (faults & BIT(i))
+			len += scnprintf(buffer + len, size - len, "%s%s",
+					 len ? "," : "", vlrefs_fault_names[i]);
+	len += scnprintf(buffer + len, size - len, "%s\n", len ? "" : "none");
+	return len;
+}
+
+static int vlrefs_break_get(char *buffer, const struct kernel_param *kp)
+{
+	return vlrefs_faults_print(buffer, PAGE_SIZE, READ_ONCE(vlrefs_faults));
+}
+
 static int vlrefs_break_set(const char *val, const struct kernel_param *kp)
 {
-	char *buf, *cur, *tok;
+	char *buf, *cur, *tok, msg[256];	/* every name fits in msg */
 	unsigned long faults = 0;
 	int i, err = 0;
 
@@ -63,23 +81,11 @@ static int vlrefs_break_set(const char *val, const struct kernel_param *kp)
 		faults |= BIT(i);
 	}
 	WRITE_ONCE(vlrefs_faults, faults);
-	pr_info("break: faults now 0x%lx\n", faults);
+	vlrefs_faults_print(msg, sizeof(msg), faults);
+	pr_info("break: %s", msg);
 free_buf:
 	kfree(buf);
 	return err;
-}
-
-static int vlrefs_break_get(char *buffer, const struct kernel_param *kp)
-{
-	unsigned long faults = READ_ONCE(vlrefs_faults);
-	int i, len = 0;
-
-	for (i = 0; i < VLREFS_NR_FAULTS; i++)
-		if (faults & BIT(i))
-			len += scnprintf(buffer + len, PAGE_SIZE - len, "%s%s",
-					 len ? "," : "", vlrefs_fault_names[i]);
-	len += scnprintf(buffer + len, PAGE_SIZE - len, "%s\n", len ? "" : "none");
-	return len;
 }
 
 static const struct kernel_param_ops vlrefs_break_ops = {
@@ -93,6 +99,31 @@ bool vlrefs_breaks(enum vlrefs_fault fault)
 {
 	return READ_ONCE(vlrefs_faults) & BIT(fault);
 }
+
+/* how many times each fault broke its rule, for tests to see that it did */
+static atomic_long_t vlrefs_fault_hits[VLREFS_NR_FAULTS];
+
+void vlrefs_fault_hit(enum vlrefs_fault fault)
+{
+	atomic_long_inc(&vlrefs_fault_hits[fault]);
+}
+
+/* one line per fault: "NAME COUNT" */
+static int vlrefs_break_hits_get(char *buffer, const struct kernel_param *kp)
+{
+	int i, len = 0;
+
+	for (i = 0; i < VLREFS_NR_FAULTS; i++)
+		len += scnprintf(buffer + len, PAGE_SIZE - len, "%s %ld\n", vlrefs_fault_names[i],
+				 atomic_long_read(&vlrefs_fault_hits[i]));
+	return len;
+}
+
+static const struct kernel_param_ops vlrefs_break_hits_ops = {
+	.get	= vlrefs_break_hits_get,
+};
+module_param_cb(break_hits, &vlrefs_break_hits_ops, NULL, 0444);
+MODULE_PARM_DESC(break_hits, "how many times each fault broke its rule");
 
 bool vlrefs_is_break_name(const unsigned char *name, unsigned int len)
 {
@@ -175,6 +206,7 @@ void vlrefs_fault_setattr_unlocked(struct file *file)
 	if (!vlrefs_breaks_inode(VLREFS_SETATTR_UNLOCKED, inode))
 		return;
 	attr.ia_mtime = attr.ia_ctime = current_time(inode);
+	vlrefs_fault_hit(VLREFS_SETATTR_UNLOCKED);
 	inode->i_op->setattr(VL_FILE_IDMAP(file), dentry, &attr);
 }
 

@@ -28,6 +28,7 @@ static vm_fault_t vlrefs_vm_fault(struct vm_fault *vmf)
 		 * the caller's unlock toggles the bit, it locks the folio:
 		 * that lock is undone later, on the side.
 		 */
+		vlrefs_fault_hit(VLREFS_FAULT_LOCKED_LIE);
 		folio_unlock(folio);
 		vlrefs_unlock_folio_later(folio, true);
 		return ret;

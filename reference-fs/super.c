@@ -62,6 +62,7 @@ static int vlrefs_drop_inode(struct inode *inode)
 		 */
 		unsigned long state = inode->i_state;
 
+		vlrefs_fault_hit(VLREFS_SLEEP_DROP_INODE);
 		inode->i_state = state | I_WILL_FREE;
 		spin_unlock(&inode->i_lock);
 		vlrefs_fault_sleep();

@@ -144,6 +144,7 @@ enum vlrefs_fault {
 };
 
 bool vlrefs_breaks(enum vlrefs_fault fault);
+void vlrefs_fault_hit(enum vlrefs_fault fault);
 bool vlrefs_is_break_name(const unsigned char *name, unsigned int len);
 bool vlrefs_breaks_name(enum vlrefs_fault fault, const struct qstr *name);
 bool vlrefs_breaks_inode(enum vlrefs_fault fault, const struct inode *inode);
