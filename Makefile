@@ -110,8 +110,10 @@ run: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)for k in 6.1 6.12; do for fs in /mnt/ext4 /mnt/tmp; do \
-		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 || exit 1; echo; \
-	done; done
+	for ev in readers all; do \
+		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 \
+			--check-opts "--lock-events $$ev" || exit 1; echo; \
+	done; done; done
 
 vmlinux-h:
 	$(Q)scripts/gen-vmlinux-h

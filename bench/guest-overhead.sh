@@ -38,7 +38,7 @@ base() {
 
 check() {
 	rm -f /tmp/bench-check.json
-	vfslock check --fs "$FSTYPES" --json /tmp/bench-check.json -- $WORKLOAD \
+	vfslock check ${BENCH_CHECK_OPTS:-} --fs "$FSTYPES" --json /tmp/bench-check.json -- $WORKLOAD \
 		2>&1 | metrics check "$1"
 	# a check that did not run would pass for a free one
 	[ -s /tmp/bench-check.json ] || { echo "vfslock check failed" >&2; exit 1; }

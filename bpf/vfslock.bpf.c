@@ -33,6 +33,8 @@ const volatile __u8 lock_events = VL_LOCK_EVENTS_ALL;	/* enum vl_lock_events */
  * tracked. Not const: a filesystem mounted later may bring a class.
  */
 __u32 track_classes = 0;
+/* vl_sb_bloom_bit() of every watched superblock, set with each watched_sbs entry */
+__u64 sb_bloom = 0;
 
 /* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
 #define RWSEM_WRITER_LOCKED	(1UL << 0)
@@ -90,11 +92,20 @@ struct rdhold_key {
 	__u32 pad;
 };
 
+/* What the acquisition found: the release streams it without asking again. */
+struct rdhold {
+	__u64 obj;
+	__u32 count;		/* recursive read holds */
+	__u32 dev;
+	__u8 cls;
+	__u8 pad[7];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct rdhold_key);
-	__type(value, __u32);
+	__type(value, struct rdhold);
 } rd_holds SEC(".maps");
 
 struct {
@@ -197,10 +208,10 @@ static __always_inline bool fstype_watched(struct super_block *sb)
  * Whether @inode, computed back from a lock inside it, is an inode on a
  * watched superblock; if so, @dev is its device. Every rwsem of a watched
  * task comes through here (mmap_lock above all), so a stranger must be
- * turned away after one eight-byte read: i_sb must be a watched superblock,
- * compared by value (see watched_sbs); then i_mapping must point at the
+ * turned away after one eight-byte read: i_mapping must point at the
  * inode's own i_data, which holds for every inode of a disk or memory
- * filesystem.
+ * filesystem; then i_sb must be a watched superblock, compared by value (see
+ * watched_sbs).
  */
 static __always_inline bool inode_watched(struct inode *inode, __u32 *dev)
 {
@@ -208,13 +219,14 @@ static __always_inline bool inode_watched(struct inode *inode, __u32 *dev)
 	void *mapping = NULL;
 	__u32 *d;
 
+	/* the shape first: no lookup for the many rwsems that are no inode's */
+	if (bpf_core_read(&mapping, sizeof(mapping), &inode->i_mapping) ||
+	    mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
+		return false;
 	if (bpf_core_read(&sb, sizeof(sb), &inode->i_sb) || !sb)
 		return false;
 	d = bpf_map_lookup_elem(&watched_sbs, &sb);
 	if (!d)
-		return false;
-	if (bpf_core_read(&mapping, sizeof(mapping), &inode->i_mapping) ||
-	    mapping != (void *)inode + bpf_core_field_offset(struct inode, i_data))
 		return false;
 	*dev = *d;
 	return true;
@@ -239,10 +251,11 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 	__u32 off;
 
 	/*
-	 * Cheapest first: the task's own mmap_lock is one compare, the
-	 * i_rwsem two reads and a lookup; s_umount is a lookup too, but
-	 * rarer. A superblock or mm read as if it were an inode fails the
-	 * i_sb and i_mapping tests, which are lookups by value.
+	 * Cheapest first: the task's own mmap_lock is one compare; an
+	 * i_rwsem or invalidate_lock is turned away by one read unless it has
+	 * an inode's shape; s_umount, a lookup for every stranger, comes
+	 * last. A superblock or mm read as if it were an inode fails the
+	 * i_mapping and i_sb tests, which compare values.
 	 */
 	if (track_classes & (1U << VL_LOCK_MMAP)) {
 		/*
@@ -262,64 +275,87 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 	*obj = (__u64)sem - bpf_core_field_offset(struct inode, i_rwsem);
 	if (inode_watched((void *)*obj, dev))
 		return VL_LOCK_I_RWSEM;
-	if (track_classes & (1U << VL_LOCK_S_UMOUNT)) {
-		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
-		__u32 *d = bpf_map_lookup_elem(&watched_sbs, &sb);
-
-		if (d) {
-			*obj = sb;
-			*dev = *d;
-			return VL_LOCK_S_UMOUNT;
-		}
-	}
 	off = invalidate_lock_offset();
 	if ((track_classes & (1U << VL_LOCK_INVALIDATE)) && off) {
 		*obj = (__u64)sem - off;
 		if (inode_watched((void *)*obj, dev))
 			return VL_LOCK_INVALIDATE;
 	}
+	if (track_classes & (1U << VL_LOCK_S_UMOUNT)) {
+		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
+		__u32 *d = NULL;
+
+		if (sb_bloom & vl_sb_bloom_bit(sb))
+			d = bpf_map_lookup_elem(&watched_sbs, &sb);
+		if (d) {
+			*obj = sb;
+			*dev = *d;
+			return VL_LOCK_S_UMOUNT;
+		}
+	}
 	return VL_LOCK_NONE;
 }
 
-static __always_inline void rdhold_add(__u64 sem, __u32 tid, int delta)
+static __always_inline void rdhold_add(__u64 sem, __u32 tid, __u8 cls, __u64 obj, __u32 dev)
 {
 	struct rdhold_key key = { .sem = sem, .tid = tid };
-	__u32 one = 1, *cnt;
+	struct rdhold h = { .obj = obj, .count = 1, .dev = dev, .cls = cls }, *cur;
 
-	cnt = bpf_map_lookup_elem(&rd_holds, &key);
-	if (cnt) {
-		if (delta > 0) {
-			*cnt += 1;
-		} else if (*cnt > 1) {
-			*cnt -= 1;
-		} else {
-			bpf_map_delete_elem(&rd_holds, &key);
-		}
+	cur = bpf_map_lookup_elem(&rd_holds, &key);
+	if (cur) {
+		cur->count++;
 		return;
 	}
-	if (delta > 0 && bpf_map_update_elem(&rd_holds, &key, &one, BPF_NOEXIST))
+	if (bpf_map_update_elem(&rd_holds, &key, &h, BPF_NOEXIST))
 		stat_inc(VL_STAT_RDHOLD_FULL);
+}
+
+/* Ends one reader hold of this task; false if it has none on @sem. */
+static __always_inline bool rdhold_drop(__u64 sem, __u32 tid, struct rdhold *out)
+{
+	struct rdhold_key key = { .sem = sem, .tid = tid };
+	struct rdhold *cur = bpf_map_lookup_elem(&rd_holds, &key);
+
+	if (!cur)
+		return false;
+	*out = *cur;
+	if (cur->count > 1)
+		cur->count--;
+	else
+		bpf_map_delete_elem(&rd_holds, &key);
+	return true;
 }
 
 static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_ev_lock *e;
+	struct rdhold h;
 	__u64 obj;
 	__u32 dev;
 	__u8 cls;
+	bool owned = prim != VL_PRIM_UP_READ_NON_OWNER && prim != VL_PRIM_DOWN_READ_NON_OWNER;
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	cls = rwsem_class(sem, &obj, &dev);
-	if (cls == VL_LOCK_NONE)
-		return 0;
-
-	if (prim != VL_PRIM_UP_READ_NON_OWNER && prim != VL_PRIM_DOWN_READ_NON_OWNER) {
-		if (op == VL_OP_DOWNGRADE || (mode == VL_MODE_SHARED && op == VL_OP_ACQUIRE))
-			rdhold_add((__u64)sem, (__u32)pid_tgid, 1);
-		else if (mode == VL_MODE_SHARED && op == VL_OP_RELEASE)
-			rdhold_add((__u64)sem, (__u32)pid_tgid, -1);
+	if (owned && mode == VL_MODE_SHARED && op == VL_OP_RELEASE) {
+		/*
+		 * A reader hold ends: its acquisition said what it was, and
+		 * one lookup turns away every rwsem this task holds no
+		 * watched reader hold on (up_read() is the most frequent
+		 * primitive of all).
+		 */
+		if (!rdhold_drop((__u64)sem, (__u32)pid_tgid, &h))
+			return 0;
+		cls = h.cls;
+		obj = h.obj;
+		dev = h.dev;
+	} else {
+		cls = rwsem_class(sem, &obj, &dev);
+		if (cls == VL_LOCK_NONE)
+			return 0;
+		if (owned && (op == VL_OP_DOWNGRADE || (mode == VL_MODE_SHARED && op == VL_OP_ACQUIRE)))
+			rdhold_add((__u64)sem, (__u32)pid_tgid, cls, obj, dev);
 	}
 	/* judged on what the method programs read; the stream need not carry it */
 	if (cls == VL_LOCK_MMAP)
@@ -363,11 +399,24 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
  * lock. Releases are recorded at entry, before another task can take the
  * lock and race our record.
  */
+/*
+ * The lock's address as a number, not as the typed pointer the context
+ * gives: the filter does arithmetic on it (vl_sb_bloom_bit()) that the
+ * verifier refuses on pointers.
+ */
+static __always_inline void *lock_arg(__u64 *ctx)
+{
+	__u64 v = 0;
+
+	bpf_get_func_arg(ctx, 0, &v);
+	return (void *)v;
+}
+
 #define RWSEM_ACQUIRED(fn, mode, prim)						\
 SEC("fentry/" #fn)								\
 int BPF_PROG(fn##_e, struct rw_semaphore *sem)					\
 {										\
-	return on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);			\
+	return on_rwsem(lock_arg(ctx), VL_OP_ACQUIRE, mode, prim);			\
 }
 
 /* killable/interruptible: 0 when acquired */
@@ -375,7 +424,7 @@ int BPF_PROG(fn##_e, struct rw_semaphore *sem)					\
 SEC("fexit/" #fn)								\
 int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
 {										\
-	return ret ? 0 : on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);		\
+	return ret ? 0 : on_rwsem(lock_arg(ctx), VL_OP_ACQUIRE, mode, prim);		\
 }
 
 /* trylock: 1 when acquired */
@@ -383,7 +432,7 @@ int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
 SEC("fexit/" #fn)								\
 int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
 {										\
-	return ret ? on_rwsem(sem, VL_OP_ACQUIRE, mode, prim) : 0;		\
+	return ret ? on_rwsem(lock_arg(ctx), VL_OP_ACQUIRE, mode, prim) : 0;		\
 }
 
 /* _nested forms carry a subclass: (sem, int) -> ret at ctx[2] */
@@ -391,14 +440,14 @@ int BPF_PROG(fn##_x, struct rw_semaphore *sem, int ret)			\
 SEC("fexit/" #fn)								\
 int BPF_PROG(fn##_x, struct rw_semaphore *sem, int subclass, int ret)		\
 {										\
-	return ret ? 0 : on_rwsem(sem, VL_OP_ACQUIRE, mode, prim);		\
+	return ret ? 0 : on_rwsem(lock_arg(ctx), VL_OP_ACQUIRE, mode, prim);		\
 }
 
 #define RWSEM_RELEASE(fn, op, mode, prim)					\
 SEC("fentry/" #fn)								\
 int BPF_PROG(fn##_e, struct rw_semaphore *sem)					\
 {										\
-	return on_rwsem(sem, op, mode, prim);					\
+	return on_rwsem(lock_arg(ctx), op, mode, prim);					\
 }
 
 RWSEM_ACQUIRED(down_read, VL_MODE_SHARED, VL_PRIM_DOWN_READ)
@@ -725,6 +774,7 @@ static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, bo
 
 		o->dev = d;
 		bpf_map_update_elem(&watched_sbs, &sb, &d, BPF_ANY);
+		__sync_fetch_and_or(&sb_bloom, vl_sb_bloom_bit(sb));
 	} else {
 		return true;
 	}

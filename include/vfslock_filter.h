@@ -18,6 +18,17 @@
 #endif
 
 /*
+ * The bit of a watched superblock in the filter's one-word summary of them
+ * (sb_bloom): a rwsem whose would-be superblock's bit is clear is no
+ * s_umount of theirs, without a lookup. Superblocks are at least 1 KiB
+ * apart; the fold mixes in higher bits.
+ */
+static __always_inline __u64 vl_sb_bloom_bit(__u64 sb)
+{
+	return 1ULL << (((sb >> 10) ^ (sb >> 16)) & 63);
+}
+
+/*
  * Whether need @n, read at return, binds for the return value @ret (every
  * need read at entry binds). The kernel filter, the programs and the engine
  * all decide it here.

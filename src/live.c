@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "live.h"
+#include "vfslock_filter.h"
 #include "util.h"
 #include "vfslock.skel.h"
 
@@ -82,6 +83,7 @@ static void watch_discovery(struct vl_live *lv, const struct vl_discovery *d)
 
 		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &dev,
 				     sizeof(dev), BPF_ANY);
+		__atomic_fetch_or(&lv->skel->bss->sb_bloom, vl_sb_bloom_bit(key), __ATOMIC_RELAXED);
 	}
 }
 
