@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$KERNEL" ] || usage
-[[ $SECS =~ ^[0-9]+$ ]] && ((SECS >= 3)) || usage
+if ! [[ $SECS =~ ^[0-9]+$ ]] || ((SECS < 3)); then usage; fi
 
 share=$(mktemp -d)
 trap 'rm -rf "$share"' EXIT

@@ -24,7 +24,7 @@ rc=/mnt/rc
 . /opt/vfslock/tests/reffs/guest-lib.sh
 
 # the kernel's own known deviations (docs/drift.md): per-VMA lock faults
-KNOWN="--suppressions /opt/vfslock/suppressions/kernel.supp"
+KNOWN=/opt/vfslock/suppressions/kernel.supp
 
 uname -r >$S/kernel
 mkdir -p $r $rc
@@ -36,7 +36,7 @@ mkdir -p $r $rc
 # a binary run from vlrefs (mmap, fault, map_pages), data written and read
 # back, a hole, preallocation, names with and without casefold; then the
 # stressors, plain then casefold. The exit status says which step failed.
-vfslock check --fs vlrefs $KNOWN --json $S/load.json -- sh -c "
+vfslock check --fs vlrefs --suppressions $KNOWN --json $S/load.json -- sh -c "
 	. /opt/vfslock/tests/reffs/guest-lib.sh
 	cp /bin/busybox $r/busybox && [ \"\$($r/busybox echo vlrefs)\" = vlrefs ] || exit 11
 	head -c 1234567 /dev/urandom >/tmp/ref && cp /tmp/ref $r/data && cmp /tmp/ref $r/data || exit 12
@@ -51,11 +51,11 @@ echo $? >$S/load.rc
 	check "all blocks free once every file is removed, casefold mount" all_blocks_free $rc
 } >>$S/guest.tap
 
-vfslock check --fs vlrefs $KNOWN --json $S/faults.json -- \
+vfslock check --fs vlrefs --suppressions $KNOWN --json $S/faults.json -- \
 	sh /opt/vfslock/tests/reffs/guest-provoke.sh on >$S/faults.out 2>&1
 echo $? >$S/faults.rc
 
-vfslock check --fs vlrefs $KNOWN --json $S/control.json -- \
+vfslock check --fs vlrefs --suppressions $KNOWN --json $S/control.json -- \
 	sh /opt/vfslock/tests/reffs/guest-provoke.sh off >$S/control.out 2>&1
 echo $? >$S/control.rc
 
