@@ -4,39 +4,15 @@
 Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero
 if any failed. The JSON comes from `vfslock check --json`.
 """
-import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import Tap  # noqa: E402
+
 share = sys.argv[1]
-failed = 0
-passed = 0
-
-
-def check(cond, name):
-    global failed, passed
-    print(("ok - " if cond else "not ok - ") + name)
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-
-
-def load(name):
-    try:
-        with open(os.path.join(share, name + ".json")) as f:
-            return json.load(f)
-    except (OSError, ValueError) as e:
-        check(False, f"{name}: report readable ({e})")
-        return None
-
-
-def rc(name):
-    try:
-        with open(os.path.join(share, name + ".rc")) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
+tap = Tap(share)
+check, load, rc = tap.check, tap.load, tap.rc
 
 
 kernel = open(os.path.join(share, "kernel")).read().strip()
@@ -199,5 +175,4 @@ if c:
           f"{tag} control: compliant calls give 0 deviations and exit 0 "
           f"(got {c['deviations']}, exit {rc('control')})")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+tap.finish()
