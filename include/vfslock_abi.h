@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define VL_ABI_VERSION		4
+#define VL_ABI_VERSION		5
 
 #define VL_MAX_ARGS		6	/* arguments a method event carries */
 #define VL_MAX_STACK		32	/* kernel frames kept for a suspect call */
@@ -35,6 +35,8 @@ enum vl_ev_type {
 	 * of the call's entry, the stack is where it slept.
 	 */
 	VL_EV_METHOD_BLOCK	= 6,
+	VL_EV_CONTEND		= 7,	/* struct vl_ev_contend: one wait, begin to end */
+	VL_EV_OBJ_NAME		= 8,	/* struct vl_ev_objname: where a contended lock lives */
 	VL_EV_TYPE_MAX,
 };
 
@@ -65,6 +67,7 @@ enum vl_lock_class {
 	VL_LOCK_S_VFS_RENAME	= 8,	/* sb->s_vfs_rename_mutex: held by this task */
 	VL_LOCK_F_POS		= 9,	/* file->f_pos_lock: held by this task */
 	VL_LOCK_FLC		= 10,	/* inode->i_flctx->flc_lock: locked by someone */
+	VL_LOCK_RENAME_SEQ	= 11,	/* rename_lock, the dcache's global seqlock */
 	VL_LOCK_CLASS_MAX,
 };
 
@@ -297,7 +300,82 @@ enum vl_stat {
 	VL_STAT_VMA_LOCK,	/* vm_operations calls under a per-VMA lock */
 	VL_STAT_NB_STALE,	/* no-block calls not followed (nested in an interrupt, or no
 				 * memory), or whose exit went unseen (dropped at a sleep) */
+	VL_STAT_NESTED,		/* contention inside a wait already timed (a wait_lock): not timed */
+	VL_STAT_WAITS_FULL,	/* waits map full: a wait not timed */
 	VL_STAT_MAX,
+};
+
+/*
+ * Contention: what the kernel's contention_begin/contention_end tracepoints
+ * (and, where fentry loads, the folio lock's slow path) saw, one record per
+ * wait, named in the kernel where the lock's address says what embeds it.
+ */
+
+/* contention_begin's flags, include/trace/events/lock.h (since 5.19) */
+#define VL_LCB_F_SPIN		(1U << 0)
+#define VL_LCB_F_READ		(1U << 1)
+#define VL_LCB_F_WRITE		(1U << 2)
+#define VL_LCB_F_RT		(1U << 3)
+#define VL_LCB_F_PERCPU		(1U << 4)
+#define VL_LCB_F_MUTEX		(1U << 5)
+/* vfslock's own: a wait in __folio_lock(), which has no tracepoint */
+#define VL_LCB_F_FOLIO		(1U << 16)
+
+/* What the owner of a contended lock was doing when the wait began. */
+enum vl_task_state {
+	VL_TS_UNKNOWN		= 0,	/* no owner word (spinlocks, folios), or no owner */
+	VL_TS_ON_CPU		= 1,	/* running on a CPU */
+	VL_TS_RUNNABLE		= 2,	/* ready, waiting for a CPU */
+	VL_TS_SLEEPING		= 3,	/* TASK_INTERRUPTIBLE */
+	VL_TS_BLOCKED		= 4,	/* TASK_UNINTERRUPTIBLE: I/O, another lock */
+	VL_TS_OTHER		= 5,
+};
+
+enum vl_owner_flags {
+	VL_OWN_READERS		= 1 << 0,	/* rwsem owned by readers: owner is the last one */
+	VL_OWN_KTHREAD		= 1 << 1,	/* owner has no user context */
+};
+
+#define VL_CONTEND_STACK	16
+
+struct vl_ev_contend {
+	struct vl_ev_hdr hdr;		/* the waiter; ts is the end of the wait */
+	__u64 lock;			/* lock address (the folio for VL_LCB_F_FOLIO) */
+	__u64 obj;			/* what embeds it: inode, superblock, dentry, mm; 0 unknown */
+	__u64 ino;
+	__u64 wait_ns;
+	__u64 owner;			/* owner's task_struct at the start of the wait, 0 unknown */
+	__u32 dev;
+	__u32 flags;			/* VL_LCB_F_* */
+	__s32 ret;			/* contention_end's: 0 when the lock was taken */
+	__u32 owner_tid;
+	__s32 owner_syscall;		/* system call the owner is in, -1 none or unknown */
+	__u8 cls;			/* enum vl_lock_class, VL_LOCK_NONE: named by its caller */
+	__u8 mode;			/* enum vl_mode waited for */
+	__u8 owner_state;		/* enum vl_task_state */
+	__u8 owner_flags;		/* enum vl_owner_flags */
+	__u16 nstack;
+	__u16 pad;
+	__u32 pad2;
+	char comm[VL_COMM_LEN];
+	char owner_comm[VL_COMM_LEN];
+	__u64 stack[VL_CONTEND_STACK];	/* the waiter's kernel stack */
+};
+
+#define VL_NAME_COMPS		12
+#define VL_NAME_LEN		48
+
+/* The dentry names from a contended lock's object up to its filesystem's root. */
+struct vl_ev_objname {
+	struct vl_ev_hdr hdr;
+	__u64 obj;
+	__u64 ino;
+	__u32 dev;
+	__u8 cls;
+	__u8 ncomp;			/* comp[0] is the object's own name */
+	__u8 complete;			/* the walk reached the root */
+	__u8 pad;
+	char comp[VL_NAME_COMPS][VL_NAME_LEN];
 };
 
 /*

@@ -140,3 +140,19 @@ const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size
 		snprintf(buf, len, "%s+0x%" PRIx64, s->name, addr - s->addr);
 	return buf;
 }
+
+uint64_t kallsyms_addr(const char *path, const char *name)
+{
+	char line[512], sym[256];
+	uint64_t addr, found = 0;
+	char type;
+	FILE *f = fopen(path ? path : "/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, sym) == 3 && !strcmp(sym, name))
+			found = addr;
+	fclose(f);
+	return found;
+}

@@ -33,4 +33,7 @@ uint64_t ksyms__size(const struct ksyms *ks, const struct ksym *s);
 /* "name+0x1f [module]" into @buf. */
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
+/* Address of the symbol @name of any type (data too) in @path (NULL: /proc/kallsyms); 0 if none. */
+uint64_t kallsyms_addr(const char *path, const char *name);
+
 #endif
