@@ -110,7 +110,7 @@ static void drop_hold(struct vl_task *t, struct vl_hold *h)
 	t->nholds--;
 }
 
-void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e)
+bool lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e, struct vl_hold *ended)
 {
 	struct vl_task *t = lockstate_task_get(ls, e->hdr.tid, e->hdr.tgid);
 	struct vl_hold *h;
@@ -122,7 +122,7 @@ void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e)
 		if (h && h->mode == VL_MODE_SHARED && e->mode == VL_MODE_SHARED) {
 			/* recursive read: legal for rwsems, if deadlock-prone */
 			h->depth++;
-			return;
+			return false;
 		}
 		if (t->nholds == t->cap) {
 			t->cap = t->cap ? t->cap * 2 : 8;
@@ -138,7 +138,7 @@ void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e)
 		h->mode = e->mode;
 		h->prim = e->prim;
 		h->depth = 1;
-		return;
+		return false;
 	case VL_OP_RELEASE:
 		ls->st.releases++;
 		h = find_hold(t, e->lock);
@@ -146,22 +146,25 @@ void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e)
 			/* taken before we looked, by another task (non-owner), or lost */
 			ls->st.unmatched_releases++;
 			t->unmatched++;
-			return;
+			return false;
 		}
 		if (h->mode == VL_MODE_SHARED && h->depth > 1) {
 			h->depth--;
-			return;
+			return false;
 		}
+		if (ended)
+			*ended = *h;
 		drop_hold(t, h);
-		return;
+		return true;
 	case VL_OP_DOWNGRADE:
 		h = find_hold(t, e->lock);
 		if (h)
 			h->mode = VL_MODE_SHARED;
 		else
 			ls->st.unmatched_releases++;
-		return;
+		return false;
 	}
+	return false;
 }
 
 enum vl_mode lockstate_held(const struct vl_task *t, uint8_t cls, uint64_t obj)
@@ -203,6 +206,7 @@ const char *lock_class_name(uint8_t cls)
 		[VL_LOCK_D_LOCK] = "d_lock", [VL_LOCK_FOLIO] = "folio_lock",
 		[VL_LOCK_MMAP] = "mmap_lock", [VL_LOCK_S_VFS_RENAME] = "s_vfs_rename_mutex",
 		[VL_LOCK_F_POS] = "f_pos_lock", [VL_LOCK_FLC] = "flc_lock",
+		[VL_LOCK_RENAME_SEQ] = "rename_lock",
 	};
 
 	return cls < VL_LOCK_CLASS_MAX && n[cls] ? n[cls] : "?";

@@ -50,7 +50,8 @@ void lockstate_free(struct vl_lockstate *ls);
 /* Tasks started before tracing have unknown holds; children of watched ones do not. */
 void lockstate_task_born(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid, const char *comm);
 void lockstate_task_exit(struct vl_lockstate *ls, uint32_t tid);
-void lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e);
+/* Whether @e ended a hold; if so, and @ended, the hold as it was (hold time: ts - since). */
+bool lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e, struct vl_hold *ended);
 
 /* NULL when nothing is known of @tid. */
 struct vl_task *lockstate_task(struct vl_lockstate *ls, uint32_t tid);

@@ -45,6 +45,10 @@ static size_t min_size(uint16_t type)
 	case VL_EV_TASK_EXIT:
 	case VL_EV_TASK_FORK:
 		return sizeof(struct vl_ev_task);
+	case VL_EV_CONTEND:
+		return sizeof(struct vl_ev_contend);
+	case VL_EV_OBJ_NAME:
+		return sizeof(struct vl_ev_objname);
 	default:
 		return sizeof(struct vl_ev_hdr);
 	}
@@ -67,9 +71,15 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 	p->st.last_ts = h->ts;
 
 	switch (h->type) {
-	case VL_EV_LOCK:
-		lockstate_apply(p->ls, data);
+	case VL_EV_LOCK: {
+		struct vl_hold ended;
+
+		if (lockstate_apply(p->ls, data, &ended))
+			for (i = 0; i < p->nsinks; i++)
+				if (p->sinks[i].on_hold_end)
+					p->sinks[i].on_hold_end(p->sinks[i].ctx, &ended, h->tid, h->ts);
 		break;
+	}
 	case VL_EV_METHOD_ENTER:
 	case VL_EV_METHOD_EXIT:
 	case VL_EV_METHOD_BLOCK: {
@@ -90,6 +100,10 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 	}
 	case VL_EV_TASK_EXIT:
 		lockstate_task_exit(p->ls, h->tid);
+		break;
+	case VL_EV_CONTEND:
+	case VL_EV_OBJ_NAME:
+		/* for the aggregates alone: waits change no hold */
 		break;
 	default:
 		/* a newer producer's record: its size lets us step over it */

@@ -17,6 +17,8 @@ struct vl_sink {
 	void *ctx;
 	void (*on_deviation)(void *ctx, const struct vl_deviation *d);
 	void (*on_record)(void *ctx, const struct vl_ev_hdr *h);
+	/* a hold of @tid ended at @ts (the release that ended it reaches on_record next) */
+	void (*on_hold_end)(void *ctx, const struct vl_hold *hold, uint32_t tid, uint64_t ts);
 };
 
 #define VL_MAX_SINKS 8
