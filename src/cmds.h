@@ -24,5 +24,6 @@ int do_check(int argc, char **argv);
 int do_methods(int argc, char **argv);
 int do_probe(int argc, char **argv);
 int do_rules(int argc, char **argv);
+int do_top(int argc, char **argv);
 
 #endif

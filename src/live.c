@@ -62,7 +62,7 @@ static void add_fail(struct vl_live *lv, const struct vl_fn *fn, const char *why
 /* Whether @fn gets probes: checked, and with a known argument count. */
 static bool fn_traced(const struct vl_live_opts *o, const struct vl_fn *fn)
 {
-	return fn->nargs >= 1 && engine_fn_checked(o->eng, fn);
+	return !o->locks_only && fn->nargs >= 1 && engine_fn_checked(o->eng, fn);
 }
 
 /* The filesystem types and superblocks @d found, into the kernel's filter. */
@@ -345,7 +345,7 @@ static int attach_fns(struct vl_live *lv, const struct vl_live_opts *o, int from
 	struct vl_method_cfg cfg;
 	int i, n = 0;
 
-	for (i = from; i < o->cat->nfns; i++) {
+	for (i = from; i < o->cat->nfns && !o->locks_only; i++) {
 		const struct vl_fn *fn = &o->cat->fns[i];
 
 		if (!engine_fn_checked(o->eng, fn))

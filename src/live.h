@@ -21,6 +21,7 @@ typedef int (*vl_record_fn)(void *ctx, void *data, size_t size);
 
 struct vl_live_opts {
 	bool watch_all;
+	bool locks_only;		/* lock probes alone: no method is traced */
 	uint8_t lock_events;		/* enum vl_lock_events */
 	size_t ring_bytes;
 	struct kbtf *kb;

@@ -20,6 +20,7 @@ static const struct cmd cmds[] = {
 	{ "methods",	do_methods,	"list the method implementations of the mounted filesystems" },
 	{ "probe",	do_probe,	"say what this kernel lets vfslock attach" },
 	{ "rules",	do_rules,	"list, dump and compare the rules of locking.rst" },
+	{ "top",	do_top,		"live view of lock contention: locks, tasks, call sites" },
 	{ "help",	do_help,	"this text" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfslock top: which locks are contended, who waits, who holds, from where,
+ * live. Contention comes from tracepoints that load even where fentry is
+ * refused; what cannot be seen here is named in the header, not faked.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "agg.h"
+#include "cmds.h"
+#include "contend.h"
+#include "discover.h"
+#include "engine.h"
+#include "kbtf.h"
+#include "ksyms.h"
+#include "live.h"
+#include "pipeline.h"
+#include "probe.h"
+#include "rules.h"
+#include "top_ui.h"
+#include "top_view.h"
+#include "util.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static int top_help(void)
+{
+	fprintf(stderr,
+		"Usage: vfslock [-j] top [OPTIONS]\n"
+		"\n"
+		"Live view of lock contention: locks, tasks, call sites, deviations, rules.\n"
+		"\n"
+		"  -d, --delay SECS      refresh interval (default 1, at least 0.1)\n"
+		"  -b, --batch           print text snapshots instead of the screen (like top -b)\n"
+		"  -n, --iterations N    stop after N refreshes\n"
+		"  -j, --json            batch, one JSON snapshot per line\n"
+		"  -v, --view VIEW       start in locks, tasks, sites, deviations or rules\n"
+		"  -s, --sort COLUMN     sort the view by COLUMN (its header name)\n"
+		"  -f, --filter F        fs=TYPE, comm=NAME, pid=N, class=CLASS (repeatable)\n"
+		"  -r, --rows N          rows per batch snapshot (default 20, 0 all)\n"
+		"      --holds           also time holds: trace i_rwsem (and the rwsems the rules\n"
+		"                        name) acquire and release (needs fentry; costs more)\n"
+		"      --check           also check the rules of locking.rst live (needs fentry)\n"
+		"      --fs LIST         filesystems --holds and --check watch (default all)\n"
+		"      --rules FILE      the locking.rst in force (default: the kernel's)\n"
+		"\n"
+		"Keys: h in the screen.\n");
+	return EXIT_TOOL;
+}
+
+struct top {
+	struct top_state s;
+	struct top_status st;
+	bool batch;
+	bool holds, check;		/* the fentry probes of `vfslock check` too */
+	int iterations, rows;
+	const char *rules_path, *fslist;
+	struct kbtf *kb;
+	struct vl_catalog cat;
+	struct vl_discovery disc;
+	struct vl_engine *eng;
+	struct vl_live live;
+	bool live_open;
+	struct vl_ruleset *rs;
+	struct ksyms *ks;
+	struct vl_mounts mounts;
+	struct vl_pipeline p;
+	struct vl_agg *agg;
+	struct vl_contend c;
+	struct ring_buffer *rb;
+};
+
+/* What this host lets top see; the rest goes into the header's "missing". */
+static bool probe_host(struct top *t, bool *fentry)
+{
+	struct vl_caps c;
+	char buf[256];
+
+	caps_probe(&c);
+	snprintf(t->st.kernel, sizeof(t->st.kernel), "%s", c.kernel);
+	if (!c.cap[CAP_CONTENTION_TP].ok || !c.cap[CAP_RINGBUF].ok) {
+		p_err("cannot watch contention on kernel %s: %s", c.kernel,
+		      cap_reason(!c.cap[CAP_RINGBUF].ok ? &c.cap[CAP_RINGBUF] :
+				 &c.cap[CAP_CONTENTION_TP], buf, sizeof(buf)));
+		return false;
+	}
+	*fentry = c.cap[CAP_FENTRY].ok && c.cap[CAP_FEXIT].ok;
+	snprintf(t->st.mode, sizeof(t->st.mode), "contention");
+	if (!*fentry)
+		snprintf(t->st.missing, sizeof(t->st.missing),
+			 "hold times, folio lock waits and rule checks: %s",
+			 cap_reason(&c.cap[!c.cap[CAP_FENTRY].ok ? CAP_FENTRY : CAP_FEXIT], buf,
+				    sizeof(buf)));
+	else if (!t->holds && !t->check)
+		snprintf(t->st.missing, sizeof(t->st.missing),
+			 "hold times and rule checks: off (--holds, --check)");
+	else if (!t->holds)
+		snprintf(t->st.missing, sizeof(t->st.missing), "hold times: off (--holds)");
+	else if (!t->check)
+		snprintf(t->st.missing, sizeof(t->st.missing), "rule checks: off (--check)");
+	if ((t->holds || t->check) && !*fentry) {
+		p_err("--holds and --check trace acquisitions and method calls, which kernel %s "
+		      "refuses: %s", c.kernel, cap_reason(&c.cap[!c.cap[CAP_FENTRY].ok ? CAP_FENTRY :
+						       CAP_FEXIT], buf, sizeof(buf)));
+		return false;
+	}
+	snprintf(t->st.mode, sizeof(t->st.mode), "contention%s%s", t->holds ? "+holds" : "",
+		 t->check ? "+check" : "");
+	return true;
+}
+
+static struct vl_live_opts live_opts(struct top *t)
+{
+	return (struct vl_live_opts){
+		.watch_all = true,
+		.locks_only = !t->check,
+		.lock_events = t->holds ? VL_LOCK_EVENTS_ALL : VL_LOCK_EVENTS_READERS,
+		.ring_bytes = 16 << 20,
+		.kb = t->kb,
+		.cat = &t->cat,
+		.eng = t->eng,
+		.disc = &t->disc,
+		.on_record = pipeline_feed_cb,
+		.ctx = &t->p,
+	};
+}
+
+/* The probes of `vfslock check`: lock holds (--holds), method calls (--check). */
+static int live_setup(struct top *t, char *err, size_t errlen)
+{
+	struct vl_live_opts lo;
+	int ret;
+
+	if (!t->rs)
+		return snprintf(err, errlen, "--holds and --check need the rules: %s",
+				t->st.rules_source), -ENOENT;
+	t->kb = kbtf__open();
+	if (!t->kb)
+		return snprintf(err, errlen, "reading the kernel's BTF: %s", strerror(errno)), -errno;
+	t->ks = ksyms__load(NULL);
+	if (!t->ks)
+		return snprintf(err, errlen, "reading /proc/kallsyms: %s", strerror(errno)), -errno;
+	ret = discover_mounts(NULL, t->fslist, &t->mounts);
+	if (ret || !t->mounts.n)
+		return snprintf(err, errlen, "no mounted filesystem of type %s",
+				t->fslist ? t->fslist : "any"), -ENOENT;
+	ret = discover_methods(&t->mounts, t->kb, t->ks, &t->cat, &t->disc);
+	if (ret)
+		return snprintf(err, errlen, "reading the filesystems' operation tables: %s",
+				strerror(-ret)), ret;
+	t->eng = engine_new(t->rs, &t->cat, t->ks);
+	engine_set_lock_events(t->eng, t->holds ? VL_LOCK_EVENTS_ALL : VL_LOCK_EVENTS_READERS);
+	if (t->check)
+		t->p.eng = t->eng;
+	lo = live_opts(t);
+	ret = live_open(&t->live, &lo, err, errlen);
+	t->live_open = true;
+	return ret;
+}
+
+static int setup(struct top *t)
+{
+	struct vl_sink sink;
+	bool fentry = false;
+	char err[512];
+	int ret;
+
+	if (!probe_host(t, &fentry))
+		return EXIT_TOOL;
+	t->rs = rules_load(t->rules_path, NULL, err, sizeof(err));
+	if (t->rs) {
+		snprintf(t->st.rules_version, sizeof(t->st.rules_version), "%s", t->rs->version);
+		snprintf(t->st.rules_source, sizeof(t->st.rules_source), "%s", t->rs->source);
+	} else {
+		/* the rules are only shown here: contention needs none of them */
+		snprintf(t->st.rules_source, sizeof(t->st.rules_source), "none: %.140s", err);
+	}
+	pipeline_init(&t->p, NULL);
+
+	if (t->holds || t->check) {
+		ret = live_setup(t, err, sizeof(err));
+		if (ret) {
+			p_err("%s", err);
+			return EXIT_TOOL;
+		}
+	}
+	ret = contend_open(&t->c, fentry, 4 << 20, err, sizeof(err));
+	if (ret) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	if (!t->c.folio && fentry && t->c.folio_why[0])
+		snprintf(t->st.missing + strlen(t->st.missing),
+			 sizeof(t->st.missing) - strlen(t->st.missing), "; %s", t->c.folio_why);
+	if (t->live_open) {
+		/* one poll for both sources, into the one pipeline */
+		t->rb = t->live.rb;
+		ret = ring_buffer__add(t->rb, contend_ring_fd(&t->c), pipeline_feed_cb, &t->p);
+		if (ret) {
+			p_err("ring buffer: %s", strerror(-ret));
+			return EXIT_TOOL;
+		}
+	} else {
+		t->rb = ring_buffer__new(contend_ring_fd(&t->c), pipeline_feed_cb, &t->p, NULL);
+	}
+	if (!t->rb) {
+		p_err("ring buffer: %s", strerror(errno));
+		return EXIT_TOOL;
+	}
+	ret = contend_attach(&t->c, err, sizeof(err));
+	if (ret) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	if (t->live_open) {
+		struct vl_live_opts lo = live_opts(t);
+
+		ret = live_attach(&t->live, &lo, err, sizeof(err));
+		if (ret) {
+			p_err("%s", err);
+			return EXIT_TOOL;
+		}
+	}
+	/* read after the programs are in: their own frames then have names to skip */
+	ksyms__free(t->ks);
+	t->ks = ksyms__load(NULL);
+	if (!t->ks)
+		p_warn("reading /proc/kallsyms: %s; call sites are shown as addresses",
+		       strerror(errno));
+	if (!t->mounts.n)
+		discover_mounts(NULL, NULL, &t->mounts);
+	t->agg = agg_new(&t->mounts, t->ks);
+	sink = agg_sink(t->agg);
+	pipeline_add_sink(&t->p, &sink);
+	return 0;
+}
+
+static void cleanup(struct top *t)
+{
+	top_ui_close();
+	if (t->live_open) {
+		live_close(&t->live);	/* frees the ring buffer both sources share */
+	} else {
+		ring_buffer__free(t->rb);
+	}
+	t->rb = NULL;
+	contend_close(&t->c);
+	pipeline_fini(&t->p);
+	agg_free(t->agg);
+	engine_free(t->eng);
+	catalog_free(&t->cat);
+	discovery_free(&t->disc);
+	kbtf__free(t->kb);
+	mounts_free(&t->mounts);
+	ksyms__free(t->ks);
+	rules_free(t->rs);
+}
+
+static void update_status(struct top *t, uint64_t *last_records, uint64_t *last_ns)
+{
+	uint64_t st[VL_STAT_MAX], now = now_ns(), rec = t->p.st.records;
+
+	contend_stats(&t->c, st);
+	t->st.lost = st[VL_STAT_LOST];
+	if (t->live_open) {
+		live_stats(&t->live, st);
+		t->st.lost += st[VL_STAT_LOST];
+	}
+	t->st.deviations = agg_totals(t->agg)->deviations;
+	if (now > *last_ns)
+		t->st.events_per_s = (rec - *last_records) * 1e9 / (now - *last_ns);
+	*last_records = rec;
+	*last_ns = now;
+	t->st.paused = t->s.paused;
+}
+
+static void print_snapshot(struct top *t)
+{
+	if (json_output) {
+		json_object *o = top_snapshot_json(&t->st, t->agg, t->rs, &t->s.filter);
+
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		struct top_table tb;
+
+		top_print_status(stdout, &t->st, t->agg, t->s.view, t->s.sort[t->s.view],
+				 &t->s.filter);
+		top_table_build(&tb, t->s.view, t->agg, t->rs, &t->s.filter,
+				t->s.sort[t->s.view]);
+		top_print_table(stdout, &tb, 0, t->rows);
+		top_table_free(&tb);
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
+static int loop(struct top *t)
+{
+	uint64_t last_rec = 0, last_ns = now_ns(), next = now_ns() + t->s.delay_ms * 1000000ULL;
+	int done = 0, ret;
+	bool dirty = true;
+
+	while (!stop_signal && !t->s.quit) {
+		ret = ring_buffer__poll(t->rb, t->batch ? 50 : 0);
+		if (ret < 0 && ret != -EINTR) {
+			p_err("reading events: %s", strerror(-ret));
+			return EXIT_TOOL;
+		}
+		if (!t->batch && top_ui_key(&t->s, 50))
+			dirty = true;
+		if (now_ns() >= next) {
+			update_status(t, &last_rec, &last_ns);
+			next = now_ns() + t->s.delay_ms * 1000000ULL;
+			if (t->batch)
+				print_snapshot(t);
+			dirty = true;
+			if (t->iterations && ++done >= t->iterations)
+				break;
+		}
+		if (!t->batch && dirty) {
+			t->st.paused = t->s.paused;
+			top_ui_draw(&t->s, &t->st, t->agg, t->rs);
+			dirty = false;
+		}
+	}
+	ring_buffer__consume(t->rb);
+	return EXIT_OK;
+}
+
+int do_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "delay",	required_argument, NULL, 'd' },
+		{ "batch",	no_argument, NULL, 'b' },
+		{ "iterations",	required_argument, NULL, 'n' },
+		{ "json",	no_argument, NULL, 'j' },
+		{ "view",	required_argument, NULL, 'v' },
+		{ "sort",	required_argument, NULL, 's' },
+		{ "filter",	required_argument, NULL, 'f' },
+		{ "rows",	required_argument, NULL, 'r' },
+		{ "rules",	required_argument, NULL, 'R' },
+		{ "holds",	no_argument, NULL, 'H' },
+		{ "check",	no_argument, NULL, 'C' },
+		{ "fs",		required_argument, NULL, 'F' },
+		{ "help",	no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct top t;
+	const char *sort = NULL;
+	char *end;
+	double d;
+	int opt, ret, v;
+
+	memset(&t, 0, sizeof(t));
+	t.s.delay_ms = 1000;
+	t.s.filter.cls = -1;
+	t.s.sort[TV_LOCKS] = 2;		/* total wait */
+	t.s.sort[TV_TASKS] = 3;
+	t.s.sort[TV_SITES] = 3;
+	t.s.sort[TV_DEVS] = 0;
+	t.s.sort[TV_RULES] = 0;
+	t.rows = 20;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "d:bn:jv:s:f:r:h", opts, NULL)) >= 0) {
+		switch (opt) {
+		case 'd':
+			d = strtod(optarg, &end);
+			if (*end || d < 0.1 || d > 3600) {
+				p_err("--delay: '%s' is not a number of seconds from 0.1 to 3600", optarg);
+				return EXIT_TOOL;
+			}
+			t.s.delay_ms = d * 1000;
+			break;
+		case 'b':
+			t.batch = true;
+			break;
+		case 'n':
+			t.iterations = strtol(optarg, &end, 10);
+			if (*end || t.iterations <= 0) {
+				p_err("--iterations: '%s' is not a positive number", optarg);
+				return EXIT_TOOL;
+			}
+			break;
+		case 'j':
+			json_output = true;
+			break;
+		case 'v':
+			v = top_view_parse(optarg);
+			if (v < 0) {
+				p_err("--view: '%s' is none of locks, tasks, sites, deviations, rules",
+				      optarg);
+				return EXIT_TOOL;
+			}
+			t.s.view = v;
+			break;
+		case 's':
+			sort = optarg;
+			break;
+		case 'f':
+			if (top_filter_parse(&t.s.filter, optarg)) {
+				p_err("--filter: '%s' is none of fs=TYPE, comm=NAME, pid=N, class=CLASS",
+				      optarg);
+				return EXIT_TOOL;
+			}
+			break;
+		case 'r':
+			t.rows = strtol(optarg, &end, 10);
+			if (*end || t.rows < 0) {
+				p_err("--rows: '%s' is not a number", optarg);
+				return EXIT_TOOL;
+			}
+			break;
+		case 'R':
+			t.rules_path = optarg;
+			break;
+		case 'H':
+			t.holds = true;
+			break;
+		case 'C':
+			t.check = true;
+			break;
+		case 'F':
+			t.fslist = optarg;
+			break;
+		default:
+			return top_help();
+		}
+	}
+	if (optind < argc)
+		return top_help();
+	if (sort) {
+		v = top_col_parse(t.s.view, sort);
+		if (v < 0) {
+			p_err("--sort: the %s view has no column '%s'", top_view_name(t.s.view), sort);
+			return EXIT_TOOL;
+		}
+		t.s.sort[t.s.view] = v;
+	}
+	if (json_output)
+		t.batch = true;
+
+	ret = setup(&t);
+	if (ret) {
+		cleanup(&t);
+		return ret;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (!t.batch && !top_ui_open()) {
+		p_err("standard input and output must be a terminal; -b prints snapshots instead");
+		cleanup(&t);
+		return EXIT_TOOL;
+	}
+	if (t.batch)
+		fprintf(stderr, "vfslock: top: watching, mode %s\n", t.st.mode);
+	ret = loop(&t);
+	top_ui_close();
+	/* a last snapshot on the way out, so a batch run killed early still reports */
+	if (t.batch && ret == EXIT_OK && stop_signal) {
+		uint64_t r = 0, n = now_ns();
+
+		update_status(&t, &r, &n);
+		print_snapshot(&t);
+	}
+	cleanup(&t);
+	return ret;
+}
