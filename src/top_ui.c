@@ -7,10 +7,30 @@
 #include <curses.h>
 
 #include "top_ui.h"
+#include "util.h"
 
 static volatile sig_atomic_t ui_active;
 /* the rows drawn last: what Enter opens */
 static struct top_table shown;
+
+/* The detail pane's lines, kept to scroll through them. */
+static char **dlines;
+static int ndlines;
+
+static void detail_collect(void *ctx, const char *line)
+{
+	dlines = xrealloc(dlines, (ndlines + 1) * sizeof(*dlines));
+	dlines[ndlines++] = xstrdup(line);
+	(void)ctx;
+}
+
+static void detail_clear(void)
+{
+	while (ndlines > 0)
+		free(dlines[--ndlines]);
+	free(dlines);
+	dlines = NULL;
+}
 
 static void fatal_signal(int sig)
 {
@@ -51,9 +71,8 @@ void top_ui_close(void)
 	curs_set(1);
 	endwin();
 	top_table_free(&shown);
+	detail_clear();
 }
-
-static int row_y;
 
 static void put_line(int y, const char *s, int attr)
 {
@@ -62,12 +81,6 @@ static void put_line(int y, const char *s, int attr)
 	attron(attr);
 	mvprintw(y, 0, "%-*.*s", COLS, COLS, s);
 	attroff(attr);
-}
-
-static void detail_line(void *ctx, const char *s)
-{
-	put_line(row_y++, s, 0);
-	(void)ctx;
 }
 
 static void draw_table(struct top_state *s, int y, const char *empty)
@@ -177,9 +190,18 @@ void top_ui_draw(struct top_state *s, const struct top_status *st, struct vl_agg
 		top_table_build(&shown, s->view, a, rs, &s->filter, s->sort[s->view]);
 	}
 	if (s->detail && s->view == TV_LOCKS) {
-		row_y = y + 1;
-		put_line(y, "detail (esc closes)", A_REVERSE);
-		top_lock_detail(a, s->detail_key, detail_line, NULL);
+		int avail = LINES - y - 2, r;
+
+		detail_clear();
+		top_lock_detail(a, s->detail_key, detail_collect, NULL);
+		if (s->dscroll > ndlines - avail)
+			s->dscroll = ndlines > avail ? ndlines - avail : 0;
+		snprintf(line, sizeof(line), "detail, lines %d-%d of %d (up, down, pgup, pgdn; esc closes)",
+			 s->dscroll + 1, s->dscroll + avail < ndlines ? s->dscroll + avail : ndlines,
+			 ndlines);
+		put_line(y++, line, A_REVERSE);
+		for (r = s->dscroll; r < ndlines && r < s->dscroll + avail; r++)
+			put_line(y++, dlines[r], 0);
 	} else {
 		draw_table(s, y, s->view != TV_DEVS ? "  (nothing yet)" :
 			   strstr(st->mode, "check") ? "  (no deviation seen)" :
@@ -218,6 +240,31 @@ bool top_ui_key(struct top_state *s, int timeout_ms)
 	if (s->help) {
 		s->help = false;
 		return true;
+	}
+	if (s->detail) {
+		/* the selection stays put under the pane: these scroll it */
+		switch (ch) {
+		case KEY_UP:
+		case 'k':
+			if (s->dscroll > 0)
+				s->dscroll--;
+			return true;
+		case KEY_DOWN:
+		case 'j':
+			s->dscroll++;
+			return true;
+		case KEY_PPAGE:
+			s->dscroll = s->dscroll > page ? s->dscroll - page : 0;
+			return true;
+		case KEY_NPAGE:
+			s->dscroll += page;
+			return true;
+		case KEY_HOME:
+			s->dscroll = 0;
+			return true;
+		default:
+			break;
+		}
 	}
 	switch (ch) {
 	case 'q':
@@ -280,6 +327,7 @@ bool top_ui_key(struct top_state *s, int timeout_ms)
 			s->detail = false;
 		else if (s->view == TV_LOCKS && s->sel < shown.nrows) {
 			s->detail = true;
+			s->dscroll = 0;
 			s->detail_key = shown.rows[s->sel].key;
 		}
 		break;

@@ -19,6 +19,7 @@ struct top_state {
 	bool help;
 	bool detail;			/* the locks view's detail pane is open */
 	uint64_t detail_key;
+	int dscroll;			/* first detail line shown */
 	int sel, scroll;		/* selected row, first row shown */
 	int delay_ms;			/* refresh interval */
 	bool quit;
