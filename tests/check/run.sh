@@ -4,6 +4,7 @@
 # vl_badcall breaking chosen rules (each flagged, nothing else).
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
+. "$ROOT/tests/lib/vmsuite.sh"
 KERNEL=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -27,22 +28,6 @@ fi
 	-- sh /opt/vfslock/tests/check/guest.sh > "$share/console.log" 2>&1
 vmrc=$?
 tail -1 "$share/console.log" | sed 's/^/  /'
-if [ "$vmrc" -ne 0 ] || [ ! -f "$share/kernel" ]; then
-	grep -E 'vm: ' "$share/console.log" | sed 's/^/  /'
-	echo "not ok - [$KERNEL] VM ran the check suite cleanly (tests/vm/run exited $vmrc)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-{
-	echo "ok - [$KERNEL] VM ran the check suite with no kernel warning"
-	python3 "$ROOT/tests/check/judge.py" "$share" | grep -E '^(not )?ok - '
-} > "$share/results"
-cat "$share/results"
 # keep the reports: docs/measurements.md quotes them
-mkdir -p "$ROOT/build/reports/check-$KERNEL"
-cp "$share"/*.json "$share"/*.out "$share"/*.rc "$share/results" "$share/console.log" \
-	"$ROOT/build/reports/check-$KERNEL/" 2>/dev/null
-p=$(grep -c '^ok - ' "$share/results")
-f=$(grep -c '^not ok - ' "$share/results")
-echo "$p passed, $f failed"
-[ "$f" -eq 0 ]
+vmsuite_finish check "$KERNEL" "$share" "$vmrc" "$ROOT/tests/check/judge.py" "check-$KERNEL" \
+	'*.json' '*.out' '*.rc'

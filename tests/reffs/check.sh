@@ -6,6 +6,7 @@
 # breaks, blamed on vlrefs, and nothing else. tests/reffs/judge.py judges.
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
+. "$ROOT/tests/lib/vmsuite.sh"
 KERNEL=
 SECS=60
 usage() { echo "usage: $0 --kernel 6.1|6.12 [--seconds N (stress-ng time, default 60)]" >&2; exit 2; }
@@ -36,22 +37,6 @@ start=$SECONDS
 vmrc=$?
 grep -E '^ *vm: ' "$share/console.log" | sed 's/^/  /'
 echo "# VM run: $((SECONDS - start)) s"
-if [ "$vmrc" -ne 0 ] || [ ! -f "$share/kernel" ]; then
-	grep -E 'WARNING|BUG|Oops|panic' "$share/console.log" | tail -20 | sed 's/^/#   /'
-	echo "not ok - [$KERNEL] VM ran the reffs check suite cleanly (tests/vm/run exited $vmrc)"
-	echo "0 passed, 1 failed"
-	exit 1
-fi
-{
-	echo "ok - [$KERNEL] VM ran the reffs check suite with no kernel warning"
-	python3 "$ROOT/tests/reffs/judge.py" "$share" | grep -E '^((not )?ok - |# )'
-} >"$share/results"
-cat "$share/results"
 # keep the reports: docs/reference-fs.md quotes them
-mkdir -p "$ROOT/build/reports/reffs-$KERNEL"
-cp "$share"/*.json "$share"/*.out "$share"/*.rc "$share/guest.tap" "$share/kernel" "$share/results" \
-	"$share/console.log" "$ROOT/build/reports/reffs-$KERNEL/" 2>/dev/null
-p=$(grep -c '^ok - ' "$share/results")
-f=$(grep -c '^not ok - ' "$share/results")
-echo "$p passed, $f failed"
-[ "$f" -eq 0 ]
+vmsuite_finish reffs "$KERNEL" "$share" "$vmrc" "$ROOT/tests/reffs/judge.py" "reffs-$KERNEL" \
+	'*.json' '*.out' '*.rc' guest.tap kernel

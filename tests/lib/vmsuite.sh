@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# What the VM suites (tests/check, tests/reffs, tests/top) share once the
+# guest has run: the verdict on the boot itself, the judge's lines, the
+# reports kept under build/reports/, and the closing "N passed, M failed".
+
+# vmsuite_finish NAME KERNEL SHARE VMRC JUDGE KEEP [PATTERN...]
+#   NAME   the suite, for the boot's verdict ("check", "reffs", "top")
+#   VMRC   tests/vm/run's exit status; the guest must also have written
+#          SHARE/kernel
+#   JUDGE  a script taking SHARE, printing "ok - ..." / "not ok - ..."
+#   KEEP   the directory under build/reports/ to keep SHARE's PATTERNs in,
+#          besides the results and the console log
+# Returns non-zero if anything failed.
+vmsuite_finish() {
+	local name=$1 kernel=$2 share=$3 vmrc=$4 judge=$5 keep=$6 p f
+	local dest="$ROOT/build/reports/$keep"
+	shift 6
+	if [ "$vmrc" -ne 0 ] || [ ! -f "$share/kernel" ]; then
+		grep -E '^ *vm: ' "$share/console.log" | sed 's/^/  /'
+		grep -E 'WARNING|BUG|Oops|panic' "$share/console.log" | tail -20 | sed 's/^/#   /'
+		echo "not ok - [$kernel] VM ran the $name suite cleanly (tests/vm/run exited $vmrc)"
+		echo "0 passed, 1 failed"
+		return 1
+	fi
+	{
+		echo "ok - [$kernel] VM ran the $name suite with no kernel warning"
+		python3 "$judge" "$share" | grep -E '^((not )?ok - |# )'
+	} > "$share/results"
+	cat "$share/results"
+	mkdir -p "$dest"
+	# shellcheck disable=SC2068 # the patterns are globs, expanded in SHARE
+	(cd "$share" && cp -- $@ results console.log "$dest/" 2>/dev/null)
+	p=$(grep -c '^ok - ' "$share/results")
+	f=$(grep -c '^not ok - ' "$share/results")
+	echo "$p passed, $f failed"
+	[ "$f" -eq 0 ]
+}
