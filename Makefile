@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(OUTPUT)/vfslock
+all: $(OUTPUT)/vfslock $(OUTPUT)/vl_fight
 
 deps:
 	$(Q)scripts/deps
@@ -91,6 +91,11 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)/test
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -DTEST_DATA_DIR='"$(CURDIR)"' $< $(LIB_OBJS) \
 		$(LDLIBS) -lcmocka -o $@
+
+# a workload for the VM tests of `vfslock top`: processes fighting over one directory
+$(OUTPUT)/vl_fight: tests/top/fight.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
