@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs in the VM (bench/overhead): the stress-ng metadata mix on one
-# filesystem, without and with `vfslock check`, ROUNDS times. Prints one
-# line per stressor and round: "base|check ROUND STRESSOR OPS_PER_S".
+# filesystem, without and with `vfslock check` (or `vfslock top`, when
+# BENCH_TOOL=top), ROUNDS times. Prints one line per stressor and round:
+# "base|check ROUND STRESSOR OPS_PER_S".
 set -u
 FS=${BENCH_FS:-/mnt/ext4}
 SECS=${BENCH_SECONDS:-10}
@@ -46,15 +47,34 @@ check() {
 	echo "lost $1 ${lost:-?}"
 }
 
+# top watches the whole system, not a command: started first, stopped after
+run_top() {
+	rm -f /tmp/bench-top.json /tmp/bench-top.err
+	vfslock top -j -d 3600 ${BENCH_CHECK_OPTS:-} > /tmp/bench-top.json 2> /tmp/bench-top.err &
+	tp=$!
+	i=0
+	while [ $i -lt 1200 ] && ! grep -q watching /tmp/bench-top.err; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+	$WORKLOAD 2>&1 | metrics check "$1"
+	kill -TERM $tp
+	wait $tp
+	[ -s /tmp/bench-top.json ] || { echo "vfslock top failed" >&2; cat /tmp/bench-top.err >&2; exit 1; }
+	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-top.json | head -1)
+	echo "lost $1 ${lost:-?}"
+}
+[ "${BENCH_TOOL:-check}" = top ] && measured=run_top || measured=check
+
 # ABBA: the order flips every round, so a drift of the machine over the run
 # (caches, the filesystem filling, the host) weighs on both sides alike.
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
 	if [ $((r % 2)) -eq 1 ]; then
 		base "$r"
-		check "$r"
+		$measured "$r"
 	else
-		check "$r"
+		$measured "$r"
 		base "$r"
 	fi
 	r=$((r + 1))
