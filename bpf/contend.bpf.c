@@ -25,6 +25,7 @@ const volatile __u32 self_tgid = 0;
 const volatile __u64 rename_lock_addr = 0;	/* &rename_lock from kallsyms, 0 unknown */
 const volatile __u64 rename_lock_size = 0;
 const volatile __u64 thread_size = 16384;	/* THREAD_SIZE: x86_64 without KASAN */
+const volatile __u64 wakeup_bytes = 64 * 1024;
 
 /* Owner word flags: kernel/locking/rwsem.c and mutex.c, stable since 5.3 / 4.10 */
 #define RWSEM_READER_OWNED	(1UL << 0)
@@ -70,6 +71,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } cstats SEC(".maps");
+
+/*
+ * Wake the reader only once enough is pending: it polls every 50 ms anyway,
+ * and a wakeup per wait would make the tool a contender on a busy CPU.
+ */
+static __always_inline __u64 rb_flags(void)
+{
+	if (bpf_ringbuf_query(&cevents, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -356,7 +368,7 @@ static __always_inline void send_name(__u64 obj, __u8 cls, __u64 ino, __u32 dev)
 		d = parent;
 	}
 	stat_inc(VL_STAT_EVENTS);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 }
 
 static __always_inline int wait_end(void *ctx, __u64 lock, int ret, bool folio)
@@ -420,7 +432,7 @@ static __always_inline int wait_end(void *ctx, __u64 lock, int ret, bool folio)
 		e->nstack = n > 0 ? n / sizeof(__u64) : 0;
 	}
 	stat_inc(VL_STAT_EVENTS);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, rb_flags());
 	send_name(obj, cls, ino, dev);
 out:
 	bpf_map_delete_elem(&waits, &key);

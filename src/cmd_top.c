@@ -317,6 +317,9 @@ static int loop(struct top *t)
 
 	while (!stop_signal && !t->s.quit) {
 		ret = ring_buffer__poll(t->rb, t->batch ? 50 : 0);
+		/* the programs wake us only when much is pending: take the rest now */
+		if (ret >= 0)
+			ret = ring_buffer__consume(t->rb);
 		if (ret < 0 && ret != -EINTR) {
 			p_err("reading events: %s", strerror(-ret));
 			return EXIT_TOOL;

@@ -33,6 +33,7 @@ int contend_open(struct vl_contend *c, bool fentry, size_t ring_bytes, char *err
 		c->skel->rodata->rename_lock_size = 16;	/* sizeof(seqlock_t), with lock debugging off */
 	}
 	bpf_map__set_max_entries(c->skel->maps.cevents, ring_bytes);
+	c->skel->rodata->wakeup_bytes = ring_bytes / 16;
 
 	folio[0] = c->skel->progs.folio_lock_e;
 	folio[1] = c->skel->progs.folio_lock_x;
