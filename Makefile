@@ -118,7 +118,9 @@ bench: deps
 	for ev in readers all; do \
 		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 \
 			--check-opts "--lock-events $$ev" || exit 1; echo; \
-	done; done; done
+	done; \
+	bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 --tool top || exit 1; \
+	echo; done; done
 
 vmlinux-h:
 	$(Q)scripts/gen-vmlinux-h
