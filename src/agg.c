@@ -159,12 +159,28 @@ uint64_t agg_caller(const struct vl_agg *a, const uint64_t *stack, int n)
 	return 0;
 }
 
+/* Let go of the locks no one waited for: the view lists only waited-for ones. */
+static void drop_hold_only(struct vl_agg *a)
+{
+	struct vl_agg_lock *l, *t;
+
+	HASH_ITER(hh, a->locks, l, t) {
+		if (l->wait[0].n || l->wait[1].n)
+			continue;
+		HASH_DEL(a->locks, l);
+		free(l);
+		a->tot.hold_only_dropped++;
+	}
+}
+
 static struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
 {
 	struct vl_agg_lock *l;
 
 	HASH_FIND(hh, a->locks, &lock, sizeof(lock), l);
 	if (!l) {
+		if (HASH_COUNT(a->locks) >= VL_AGG_MAX_LOCKS)
+			drop_hold_only(a);
 		l = xcalloc(1, sizeof(*l));
 		l->lock = lock;
 		l->owner_syscall = -1;

@@ -93,7 +93,18 @@ struct vl_agg_totals {
 	uint64_t deviations;
 	uint64_t records;
 	uint64_t first_ts, last_ts;
+	/*
+	 * Locks held but never waited for, whose own figures were let go to
+	 * bound memory (their holds stay in the totals and the tasks').
+	 */
+	uint64_t hold_only_dropped;
 };
+
+/*
+ * Lock instances kept: with --holds every inode's i_rwsem taken is one;
+ * past this, those never waited for are let go.
+ */
+#define VL_AGG_MAX_LOCKS	16384
 
 struct vl_agg;
 

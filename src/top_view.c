@@ -611,6 +611,7 @@ json_object *top_snapshot_json(const struct top_status *st, struct vl_agg *a,
 	json_object_object_add(o, "failed_waits", json_object_new_uint64(tot->failed_waits));
 	json_object_object_add(o, "holds", json_object_new_uint64(tot->holds));
 	json_object_object_add(o, "hold_ns", json_object_new_uint64(tot->hold_ns));
+	json_object_object_add(o, "hold_only_dropped", json_object_new_uint64(tot->hold_only_dropped));
 
 	top_table_build(&t, TV_LOCKS, a, rs, f, 2);
 	arr = json_object_new_array();

@@ -247,6 +247,36 @@ static void test_busiest_waiters_kept(void **state)
 	assert_true(seen);
 }
 
+/* Locks only held, never waited for, are let go past the bound; the others stay. */
+static void test_hold_only_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct vl_ev_lock e;
+	uint64_t i;
+
+	wait_rec(fx, 11, "a", 1, DIR_RWSEM, VL_LOCK_I_RWSEM, VL_MODE_EXCL, 1000, 0x1000);
+	memset(&e, 0, sizeof(e));
+	e.hdr.tid = 12;
+	e.hdr.type = VL_EV_LOCK;
+	e.hdr.size = sizeof(e);
+	e.cls = VL_LOCK_I_RWSEM;
+	e.mode = VL_MODE_EXCL;
+	for (i = 0; i < VL_AGG_MAX_LOCKS + 10; i++) {
+		e.lock = 0xffff888010000000ULL + i * 0x100;
+		e.hdr.ts = 10 + 2 * i;
+		e.op = VL_OP_ACQUIRE;
+		assert_int_equal(pipeline_feed(&fx->p, &e, sizeof(e)), 0);
+		e.hdr.ts++;
+		e.op = VL_OP_RELEASE;
+		assert_int_equal(pipeline_feed(&fx->p, &e, sizeof(e)), 0);
+	}
+	assert_int_equal(agg_totals(fx->agg)->holds, VL_AGG_MAX_LOCKS + 10);
+	assert_int_equal(agg_totals(fx->agg)->hold_only_dropped, VL_AGG_MAX_LOCKS - 1);
+	assert_non_null(agg_lock(fx->agg, DIR_RWSEM));
+	assert_null(agg_lock(fx->agg, 0xffff888010000000ULL));
+	assert_non_null(agg_lock(fx->agg, 0xffff888010000000ULL + (VL_AGG_MAX_LOCKS + 9) * 0x100));
+}
+
 /* A snapshot's JSON carries the same figures. */
 static void test_snapshot_json(void **state)
 {
@@ -291,6 +321,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busiest_waiters_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hold_only_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 	};
