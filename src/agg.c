@@ -424,14 +424,12 @@ int agg_sites(struct vl_agg *a, struct vl_agg_site ***out)
 	return n;
 }
 
-int agg_deviations(const struct vl_agg *a, const struct vl_agg_dev **out)
+int agg_deviations(const struct vl_agg *a, struct vl_agg_dev out[VL_AGG_DEV_KEEP])
 {
-	static struct vl_agg_dev ordered[VL_AGG_DEV_KEEP];
 	int i, start = a->ndevs < VL_AGG_DEV_KEEP ? 0 : a->dev_next;
 
 	for (i = 0; i < a->ndevs; i++)
-		ordered[i] = a->devs[(start + i) % VL_AGG_DEV_KEEP];
-	*out = ordered;
+		out[i] = a->devs[(start + i) % VL_AGG_DEV_KEEP];
 	return a->ndevs;
 }
 

@@ -118,8 +118,8 @@ struct vl_sink agg_sink(struct vl_agg *a);
 int agg_locks(struct vl_agg *a, struct vl_agg_lock ***out);
 int agg_tasks(struct vl_agg *a, struct vl_agg_task ***out);
 int agg_sites(struct vl_agg *a, struct vl_agg_site ***out);
-/* Recent deviations, oldest first. */
-int agg_deviations(const struct vl_agg *a, const struct vl_agg_dev **out);
+/* Recent deviations into @out, oldest first; how many. */
+int agg_deviations(const struct vl_agg *a, struct vl_agg_dev out[VL_AGG_DEV_KEEP]);
 const struct vl_agg_totals *agg_totals(const struct vl_agg *a);
 /* Deviations of the rule @id seen so far. */
 uint64_t agg_rule_deviations(const struct vl_agg *a, const char *id);

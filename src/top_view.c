@@ -286,8 +286,8 @@ static void build_sites(struct top_table *t, struct vl_agg *a, const struct top_
 static void build_devs(struct top_table *t, struct vl_agg *a, const struct top_filter *f)
 {
 	const struct vl_agg_totals *tot = agg_totals(a);
-	const struct vl_agg_dev *d;
-	int n = agg_deviations(a, &d), i;
+	struct vl_agg_dev d[VL_AGG_DEV_KEEP];
+	int n = agg_deviations(a, d), i;
 
 	for (i = n - 1; i >= 0; i--) {
 		struct top_row *r;
@@ -321,17 +321,17 @@ static void build_rules(struct top_table *t, struct vl_agg *a, const struct vl_r
 	}
 }
 
-static int sort_col;
-static const struct top_col *sort_cols;
-
-static int row_cmp(const void *x, const void *y)
+/* Text ascending, numbers largest first; ties by the first column. */
+static int row_cmp(const void *x, const void *y, void *arg)
 {
 	const struct top_row *a = x, *b = y;
+	const struct top_table *t = arg;
+	int c = t->sort;
 
-	if (sort_cols[sort_col].text)
-		return strcmp(a->cell[sort_col], b->cell[sort_col]);
-	if (a->num[sort_col] != b->num[sort_col])
-		return a->num[sort_col] < b->num[sort_col] ? 1 : -1;
+	if (t->cols[c].text)
+		return strcmp(a->cell[c], b->cell[c]);
+	if (a->num[c] != b->num[c])
+		return a->num[c] < b->num[c] ? 1 : -1;
 	return strcmp(a->cell[0], b->cell[0]);
 }
 
@@ -362,9 +362,8 @@ void top_table_build(struct top_table *t, enum top_view_id v, struct vl_agg *a,
 		break;
 	}
 	if (sort >= 0 && sort < t->ncols && t->nrows > 1) {
-		sort_col = sort;
-		sort_cols = t->cols;
-		qsort(t->rows, t->nrows, sizeof(*t->rows), row_cmp);
+		t->sort = sort;
+		qsort_r(t->rows, t->nrows, sizeof(*t->rows), row_cmp, t);
 	}
 }
 

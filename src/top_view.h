@@ -56,6 +56,7 @@ struct top_row {
 struct top_table {
 	enum top_view_id view;
 	int ncols;
+	int sort;			/* the column the rows are sorted by */
 	const struct top_col *cols;
 	int nrows;
 	struct top_row *rows;

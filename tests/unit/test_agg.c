@@ -8,6 +8,8 @@
 #include "unit.h"
 
 #include "agg.h"
+#include "catalog.h"
+#include "engine.h"
 #include "pipeline.h"
 #include "top_view.h"
 
@@ -277,6 +279,50 @@ static void test_hold_only_bounded(void **state)
 	assert_non_null(agg_lock(fx->agg, 0xffff888010000000ULL + (VL_AGG_MAX_LOCKS + 9) * 0x100));
 }
 
+/* Deviations: the latest VL_AGG_DEV_KEEP, oldest first, and a count per rule. */
+static void test_deviations_kept(void **state)
+{
+	struct fixture *fx = *state;
+	struct vl_sink sink = agg_sink(fx->agg);
+	struct vl_rule r1 = { .id = "inode_operations.lookup.i_rwsem", .text = "shared" };
+	struct vl_rule r2 = { .id = "dentry_operations.d_hash.may_block", .text = "no" };
+	struct vl_fn fn = { .name = "shmem_lookup" };
+	struct vl_agg_dev d[VL_AGG_DEV_KEEP];
+	struct vl_ev_method ev;
+	struct top_filter f = { .cls = -1 };
+	struct top_table t;
+	int i, n;
+
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.comm, sizeof(ev.comm), "mkdir");
+	for (i = 0; i < VL_AGG_DEV_KEEP + 6; i++) {
+		struct vl_deviation dv = { .rule = i % 2 ? &r2 : &r1, .fn = &fn, .ev = &ev };
+
+		ev.hdr.ts = 1000 + i;
+		ev.hdr.tid = 100 + i;
+		sink.on_deviation(sink.ctx, &dv);
+	}
+	n = agg_deviations(fx->agg, d);
+	assert_int_equal(n, VL_AGG_DEV_KEEP);
+	assert_int_equal(d[0].tid, 106);
+	assert_int_equal(d[n - 1].tid, 100 + VL_AGG_DEV_KEEP + 5);
+	assert_string_equal(d[0].method, "shmem_lookup");
+	assert_int_equal(agg_totals(fx->agg)->deviations, VL_AGG_DEV_KEEP + 6);
+	assert_int_equal(agg_rule_deviations(fx->agg, r1.id), (VL_AGG_DEV_KEEP + 6) / 2);
+	assert_int_equal(agg_rule_deviations(fx->agg, "nosuch"), 0);
+
+	/* the view shows the newest first, and filters by pid */
+	top_table_build(&t, TV_DEVS, fx->agg, NULL, &f, -1);
+	assert_int_equal(t.nrows, VL_AGG_DEV_KEEP);
+	assert_string_equal(t.rows[0].cell[1], "169");
+	top_table_free(&t);
+	assert_int_equal(top_filter_parse(&f, "pid=150"), 0);
+	top_table_build(&t, TV_DEVS, fx->agg, NULL, &f, -1);
+	assert_int_equal(t.nrows, 1);
+	assert_string_equal(t.rows[0].cell[4], "inode_operations.lookup.i_rwsem");
+	top_table_free(&t);
+}
+
 /* A snapshot's JSON carries the same figures. */
 static void test_snapshot_json(void **state)
 {
@@ -322,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busiest_waiters_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_only_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deviations_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 	};
