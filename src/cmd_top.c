@@ -316,7 +316,12 @@ static int loop(struct top *t)
 	bool dirty = true;
 
 	while (!stop_signal && !t->s.quit) {
-		ret = ring_buffer__poll(t->rb, t->batch ? 50 : 0);
+		/*
+		 * Each poll wakes us on the CPUs we watch: batch wakes at most
+		 * twice a second, the screen ten times, for its keys.
+		 */
+		ret = ring_buffer__poll(t->rb, !t->batch ? 0 :
+					t->s.delay_ms < 500 ? t->s.delay_ms : 500);
 		/* the programs wake us only when much is pending: take the rest now */
 		if (ret >= 0)
 			ret = ring_buffer__consume(t->rb);
@@ -324,7 +329,7 @@ static int loop(struct top *t)
 			p_err("reading events: %s", strerror(-ret));
 			return EXIT_TOOL;
 		}
-		if (!t->batch && top_ui_key(&t->s, 50))
+		if (!t->batch && top_ui_key(&t->s, 100))
 			dirty = true;
 		if (now_ns() >= next) {
 			update_status(t, &last_rec, &last_ns);
