@@ -73,7 +73,7 @@ struct {
 } cstats SEC(".maps");
 
 /*
- * Wake the reader only once enough is pending: it polls every 50 ms anyway,
+ * Wake the reader only once enough is pending: it polls on its own anyway,
  * and a wakeup per wait would make the tool a contender on a busy CPU.
  */
 static __always_inline __u64 rb_flags(void)
