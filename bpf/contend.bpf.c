@@ -17,6 +17,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "vfslock_abi.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -337,13 +338,7 @@ static __always_inline void send_name(__u64 obj, __u8 cls, __u64 ino, __u32 dev)
 		stat_inc(VL_STAT_LOST);
 		return;
 	}
-	e->hdr.ts = bpf_ktime_get_ns();
-	e->hdr.task = bpf_get_current_task();
-	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
-	e->hdr.tgid = bpf_get_current_pid_tgid() >> 32;
-	e->hdr.type = VL_EV_OBJ_NAME;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
+	fill_hdr(&e->hdr, VL_EV_OBJ_NAME, sizeof(*e), bpf_get_current_pid_tgid());
 	e->obj = obj;
 	e->ino = ino;
 	e->dev = dev;
@@ -401,13 +396,8 @@ static __always_inline int wait_end(void *ctx, __u64 lock, int ret, bool folio)
 		stat_inc(VL_STAT_LOST);
 		goto out;
 	}
-	e->hdr.ts = now;
-	e->hdr.task = bpf_get_current_task();
-	e->hdr.tid = (__u32)pid_tgid;
-	e->hdr.tgid = pid_tgid >> 32;
-	e->hdr.type = VL_EV_CONTEND;
-	e->hdr.size = sizeof(*e);
-	e->hdr.cpu = bpf_get_smp_processor_id();
+	fill_hdr(&e->hdr, VL_EV_CONTEND, sizeof(*e), pid_tgid);
+	e->hdr.ts = now;	/* the end of the wait its length is measured to */
 	e->lock = lock;
 	e->obj = obj;
 	e->ino = ino;

@@ -19,6 +19,7 @@
 #include "vfslock_abi.h"
 #include "vfslock_filter.h"
 #include "core_fixes.bpf.h"
+#include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -183,18 +184,6 @@ static __always_inline bool task_watched(__u64 pid_tgid)
 	if (watch_all)
 		return (pid_tgid >> 32) != self_tgid;
 	return bpf_map_lookup_elem(&watched_tasks, &tid) != NULL;
-}
-
-static __always_inline void fill_hdr(struct vl_ev_hdr *h, __u16 type, __u16 size,
-				     __u64 pid_tgid)
-{
-	h->ts = bpf_ktime_get_ns();
-	h->task = bpf_get_current_task();
-	h->tid = (__u32)pid_tgid;
-	h->tgid = pid_tgid >> 32;
-	h->type = type;
-	h->size = size;
-	h->cpu = bpf_get_smp_processor_id();
 }
 
 static __always_inline bool fstype_watched(struct super_block *sb)
