@@ -66,12 +66,11 @@ struct vl_agg *agg_new(const struct vl_mounts *mounts, const struct ksyms *ks)
 
 	a->mounts = mounts;
 	a->ks = ks;
-	if (ks) {
-		a->lock_text[0] = kallsyms_addr(NULL, "__lock_text_start");
-		a->lock_text[1] = kallsyms_addr(NULL, "__lock_text_end");
-		a->sched_text[0] = kallsyms_addr(NULL, "__sched_text_start");
-		a->sched_text[1] = kallsyms_addr(NULL, "__sched_text_end");
-	}
+	/* from @ks itself: a replay names frames with the recording's symbols */
+	a->lock_text[0] = ksyms__addr_of(ks, "__lock_text_start");
+	a->lock_text[1] = ksyms__addr_of(ks, "__lock_text_end");
+	a->sched_text[0] = ksyms__addr_of(ks, "__sched_text_start");
+	a->sched_text[1] = ksyms__addr_of(ks, "__sched_text_end");
 	return a;
 }
 
@@ -151,8 +150,9 @@ uint64_t agg_caller(const struct vl_agg *a, const uint64_t *stack, int n)
 {
 	int i;
 
+	/* without names there is no telling lock code apart: the innermost frame */
 	if (!a->ks)
-		return n > 0 ? stack[n > 3 ? 3 : n - 1] : 0;
+		return n > 0 ? stack[0] : 0;
 	for (i = 0; i < n; i++)
 		if (!lock_frame(a, stack[i]))
 			return stack[i];
@@ -279,12 +279,17 @@ static void on_contend(struct vl_agg *a, const struct vl_ev_contend *e)
 	t->last_ts = e->hdr.ts;
 
 	memset(&key, 0, sizeof(key));
-	key.caller = caller;
+	/* one site per calling function, as views name it: not per return address */
+	{
+		const struct ksym *sym = ksyms__name(a->ks, caller);
+
+		key.caller = sym ? sym->addr : caller;
+	}
 	key.cls = e->cls;
 	HASH_FIND(hh, a->sites, &key, sizeof(key), s);
 	if (!s) {
 		s = xcalloc(1, sizeof(*s));
-		s->caller = caller;
+		s->caller = key.caller;
 		s->cls = e->cls;
 		/* the key is the first two fields, padding zeroed by calloc */
 		HASH_ADD(hh, a->sites, caller, sizeof(key), s);

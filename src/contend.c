@@ -27,7 +27,7 @@ int contend_open(struct vl_contend *c, bool fentry, size_t ring_bytes, char *err
 	}
 	c->skel->rodata->self_tgid = getpid();
 	/* dcache's rename_lock: a seqlock_t, whose spinlock is what waiters contend on */
-	rl = kallsyms_addr(NULL, "rename_lock");
+	kallsyms_addrs(NULL, (const char *const[]){ "rename_lock" }, &rl, 1);
 	if (rl) {
 		c->skel->rodata->rename_lock_addr = rl;
 		c->skel->rodata->rename_lock_size = 16;	/* sizeof(seqlock_t), with lock debugging off */

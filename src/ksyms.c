@@ -141,18 +141,34 @@ const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size
 	return buf;
 }
 
-uint64_t kallsyms_addr(const char *path, const char *name)
+uint64_t ksyms__addr_of(const struct ksyms *ks, const char *name)
+{
+	int i;
+
+	for (i = 0; ks && i < ks->n; i++)
+		if (!strcmp(ks->syms[i].name, name))
+			return ks->syms[i].addr;
+	return 0;
+}
+
+void kallsyms_addrs(const char *path, const char *const *names, uint64_t *addrs, int n)
 {
 	char line[512], sym[256];
-	uint64_t addr, found = 0;
+	int i, left = n;
+	uint64_t addr;
 	char type;
 	FILE *f = fopen(path ? path : "/proc/kallsyms", "r");
 
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, sym) == 3 && !strcmp(sym, name))
-			found = addr;
-	fclose(f);
-	return found;
+	memset(addrs, 0, n * sizeof(*addrs));
+	while (f && left && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, sym) != 3)
+			continue;
+		for (i = 0; i < n; i++)
+			if (!addrs[i] && !strcmp(sym, names[i])) {
+				addrs[i] = addr;
+				left--;
+			}
+	}
+	if (f)
+		fclose(f);
 }

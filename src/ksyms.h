@@ -33,7 +33,13 @@ uint64_t ksyms__size(const struct ksyms *ks, const struct ksym *s);
 /* "name+0x1f [module]" into @buf. */
 const char *ksyms__format(const struct ksyms *ks, uint64_t addr, char *buf, size_t len);
 
-/* Address of the symbol @name of any type (data too) in @path (NULL: /proc/kallsyms); 0 if none. */
-uint64_t kallsyms_addr(const char *path, const char *name);
+/* Address of the text symbol @name in @ks, or 0. */
+uint64_t ksyms__addr_of(const struct ksyms *ks, const char *name);
+
+/*
+ * Addresses of the symbols @names[0..n) of any type (data too) in @path
+ * (NULL: /proc/kallsyms), in one pass; 0 for a name not there.
+ */
+void kallsyms_addrs(const char *path, const char *const *names, uint64_t *addrs, int n);
 
 #endif

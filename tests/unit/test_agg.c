@@ -323,6 +323,66 @@ static void test_deviations_kept(void **state)
 	top_table_free(&t);
 }
 
+/*
+ * Call sites with symbols: lock and scheduler frames are passed over, and
+ * two return addresses in one function are one site.
+ */
+static void test_sites_by_function(void **state)
+{
+	struct fixture *fx = *state;
+	char path[] = "/tmp/vl-test-kallsyms.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+	struct vl_agg *a;
+	struct vl_pipeline p;
+	struct vl_sink sink;
+	struct vl_ev_contend e;
+	struct top_filter flt = { .cls = -1 };
+	struct top_table t;
+	struct ksyms *ks;
+	int i;
+
+	fprintf(f, "ffffffff81000000 T rwsem_down_write_slowpath\n"
+		   "ffffffff81000400 T down_write\n"
+		   "ffffffff81001000 T path_openat\n"
+		   "ffffffff81002000 T do_filp_open\n");
+	fclose(f);
+	ks = ksyms__load(path);
+	unlink(path);
+	assert_non_null(ks);
+	a = agg_new(&fx->mounts, ks);
+	pipeline_init(&p, NULL);
+	sink = agg_sink(a);
+	pipeline_add_sink(&p, &sink);
+	for (i = 0; i < 2; i++) {
+		memset(&e, 0, sizeof(e));
+		e.hdr.type = VL_EV_CONTEND;
+		e.hdr.size = sizeof(e);
+		e.hdr.tid = 5;
+		e.lock = SPIN;
+		e.mode = VL_MODE_EXCL;
+		e.wait_ns = 100;
+		e.stack[0] = 0xffffffff81000010ULL;		/* rwsem_down_write_slowpath */
+		e.stack[1] = 0xffffffff81000410ULL;		/* down_write */
+		e.stack[2] = 0xffffffff81001010ULL + i * 0x100;	/* path_openat, two places */
+		e.stack[3] = 0xffffffff81002010ULL;
+		e.nstack = 4;
+		assert_int_equal(pipeline_feed(&p, &e, sizeof(e)), 0);
+	}
+	top_table_build(&t, TV_SITES, a, NULL, &flt, 3);
+	assert_int_equal(t.nrows, 1);
+	assert_string_equal(t.rows[0].cell[6], "path_openat");
+	assert_string_equal(t.rows[0].cell[1], "2");
+	top_table_free(&t);
+	top_table_build(&t, TV_LOCKS, a, NULL, &flt, 2);
+	assert_int_equal(t.nrows, 1);
+	assert_string_equal(t.rows[0].cell[6], "path_openat");
+	top_table_free(&t);
+	pipeline_fini(&p);
+	agg_free(a);
+	ksyms__free(ks);
+}
+
 /* A snapshot's JSON carries the same figures. */
 static void test_snapshot_json(void **state)
 {
@@ -369,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busiest_waiters_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_only_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deviations_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sites_by_function, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 	};
