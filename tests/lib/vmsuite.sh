@@ -3,6 +3,22 @@
 # guest has run: the verdict on the boot itself, the judge's lines, the
 # reports kept under build/reports/, and the closing "N passed, M failed".
 
+# vmsuite_kernel "$@": KERNEL from --kernel 6.1|6.12, the suites' only
+# argument, or a usage message and exit 2.
+vmsuite_kernel() {
+	KERNEL=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--kernel) KERNEL=${2:-}; shift 2 || break ;;
+		*) break ;;
+		esac
+	done
+	if [ $# -gt 0 ] || [ -z "$KERNEL" ]; then
+		echo "usage: $0 --kernel 6.1|6.12" >&2
+		exit 2
+	fi
+}
+
 # vmsuite_finish NAME KERNEL SHARE VMRC JUDGE KEEP [PATTERN...]
 #   NAME   the suite, for the boot's verdict ("check", "reffs", "top")
 #   VMRC   tests/vm/run's exit status; the guest must also have written

@@ -5,14 +5,7 @@
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
 . "$ROOT/tests/lib/vmsuite.sh"
-KERNEL=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--kernel) KERNEL=$2; shift 2 ;;
-	*) echo "usage: $0 --kernel 6.1|6.12" >&2; exit 2 ;;
-	esac
-done
-[ -n "$KERNEL" ] || { echo "usage: $0 --kernel 6.1|6.12" >&2; exit 2; }
+vmsuite_kernel "$@"
 
 share=$(mktemp -d)
 trap 'rm -rf "$share"' EXIT
