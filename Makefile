@@ -28,7 +28,7 @@ WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 	     -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	      -Iinclude -I$(OUTPUT) -Isrc
-LDLIBS    := -lbpf -lelf -lz -ljson-c -lncurses -lseccomp
+LDLIBS    := -lbpf -lelf -lz -lzstd -ljson-c -lncurses -lseccomp
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The events codec: a chunk of records laid out so that zstd finds what
+ * repeats. Records are grouped by (type, size) into classes; in each class
+ * a record's timestamp becomes the delta from the one before and its other
+ * bytes are XORed with the one before (same task, same lock: zeros), then
+ * the class is transposed byte by byte, so that the same field of every
+ * record lies in one run. An order stream of class numbers keeps the
+ * arrival order. Layout in docs/trace-format.md.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace.h"
+#include "util.h"
+#include "vfslock_abi.h"
+
+#define EVENC_MAX_CLASSES	255	/* class numbers are one byte */
+#define EVENC_MAX_RAW		(1u << 20)
+#define EVENC_HDR		8	/* u32 nrec, u16 nclass, u16 flags */
+#define EVENC_CLASS		8	/* u16 type, u16 size, u32 count */
+#define EVENC_MIN_SIZE		8	/* a record starts with its u64 timestamp */
+
+struct evclass {
+	uint16_t type, size;
+	uint32_t count;
+	uint8_t *recs;
+	size_t cap;
+};
+
+struct vl_evenc {
+	int nclass, last;
+	struct evclass cls[EVENC_MAX_CLASSES];
+	uint8_t *order;
+	uint32_t nrec, ocap;
+	size_t raw;
+};
+
+struct vl_evenc *evenc_new(void)
+{
+	return xcalloc(1, sizeof(struct vl_evenc));
+}
+
+void evenc_free(struct vl_evenc *e)
+{
+	int i;
+
+	if (!e)
+		return;
+	for (i = 0; i < EVENC_MAX_CLASSES; i++)
+		free(e->cls[i].recs);
+	free(e->order);
+	free(e);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+int evenc_add(struct vl_evenc *e, const void *rec, size_t size)
+{
+	uint16_t type;
+	struct evclass *c;
+	size_t need;
+	int i;
+
+	if (size < EVENC_MIN_SIZE || size > UINT16_MAX)
+		return -EINVAL;
+	/* a class is a record type and a size */
+	type = size >= sizeof(struct vl_ev_hdr) ?
+	       rd16((const uint8_t *)rec + offsetof(struct vl_ev_hdr, type)) : 0;
+	c = &e->cls[e->last];
+	if (!(e->nclass && c->type == type && c->size == size)) {
+		for (i = 0; i < e->nclass; i++)
+			if (e->cls[i].type == type && e->cls[i].size == size)
+				break;
+		c = &e->cls[i];
+		if (i == e->nclass) {
+			if (e->nclass == EVENC_MAX_CLASSES)
+				return -E2BIG;
+			need = EVENC_CLASS + size + 1;
+			if (e->nrec && e->raw + need > EVENC_MAX_RAW)
+				return -E2BIG;
+			c->type = type;
+			c->size = size;
+			c->count = 0;
+			e->nclass++;
+			e->raw += EVENC_CLASS;
+		}
+		e->last = i;
+	}
+	if (e->nrec && e->raw + size + 1 > EVENC_MAX_RAW)
+		return -E2BIG;
+	if ((c->count + 1) * (size_t)size > c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64 * (size_t)size;
+		c->recs = xrealloc(c->recs, c->cap);
+	}
+	if (e->nrec == e->ocap) {
+		e->ocap = e->ocap ? e->ocap * 2 : 4096;
+		e->order = xrealloc(e->order, e->ocap);
+	}
+	memcpy(c->recs + (size_t)c->count * size, rec, size);
+	c->count++;
+	e->order[e->nrec++] = e->last;
+	e->raw += size + 1;
+	return 0;
+}
+
+uint32_t evenc_records(const struct vl_evenc *e)
+{
+	return e->nrec;
+}
+
+size_t evenc_raw_size(const struct vl_evenc *e)
+{
+	return e->nrec ? EVENC_HDR + e->raw : 0;
+}
+
+void evenc_take(struct vl_evenc *e, uint8_t *out)
+{
+	uint8_t *p = out;
+	uint16_t flags = 0, n16 = e->nclass;
+	int k;
+
+	memcpy(p, &e->nrec, 4);
+	memcpy(p + 4, &n16, 2);
+	memcpy(p + 6, &flags, 2);
+	p += EVENC_HDR;
+	for (k = 0; k < e->nclass; k++) {
+		memcpy(p, &e->cls[k].type, 2);
+		memcpy(p + 2, &e->cls[k].size, 2);
+		memcpy(p + 4, &e->cls[k].count, 4);
+		p += EVENC_CLASS;
+	}
+	memcpy(p, e->order, e->nrec);
+	p += e->nrec;
+	for (k = 0; k < e->nclass; k++) {
+		struct evclass *c = &e->cls[k];
+		size_t sz = c->size, n = c->count, i, j;
+
+		/* backwards, in place: record i - 1 is still as it came */
+		for (i = n - 1; i > 0; i--) {
+			uint8_t *r = c->recs + i * sz, *q = r - sz;
+			uint64_t ts, pts;
+
+			memcpy(&ts, r, 8);
+			memcpy(&pts, q, 8);
+			ts -= pts;
+			memcpy(r, &ts, 8);
+			for (j = 8; j < sz; j++)
+				r[j] ^= q[j];
+		}
+		for (j = 0; j < sz; j++)
+			for (i = 0; i < n; i++)
+				*p++ = c->recs[i * sz + j];
+		c->count = 0;
+	}
+	e->nclass = 0;
+	e->last = 0;
+	e->nrec = 0;
+	e->raw = 0;
+}
+
+void evdec_free(struct vl_evdec *d)
+{
+	free(d->buf);
+	d->buf = NULL;
+	d->cap = 0;
+}
+
+int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
+	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen)
+{
+	uint32_t count[EVENC_MAX_CLASSES], seen[EVENC_MAX_CLASSES] = { 0 }, cur[EVENC_MAX_CLASSES];
+	uint16_t size[EVENC_MAX_CLASSES];
+	size_t off[EVENC_MAX_CLASSES], data, total = 0, i, j;
+	const uint8_t *order, *src;
+	uint32_t n, k, nclass;
+	int ret;
+
+	if (len < EVENC_HDR)
+		return snprintf(err, errlen, "events block of %zu bytes: shorter than its header",
+				len), -EBADMSG;
+	n = rd32(raw);
+	nclass = rd16(raw + 4);
+	if (n != nrec)
+		return snprintf(err, errlen, "events block says %u records, its block header %u",
+				n, nrec), -EBADMSG;
+	if (nclass > EVENC_MAX_CLASSES || (n && !nclass))
+		return snprintf(err, errlen, "events block with %u record classes", nclass),
+		       -EBADMSG;
+	if ((size_t)EVENC_HDR + (size_t)EVENC_CLASS * nclass + n > len)
+		return snprintf(err, errlen, "events block of %zu bytes cannot hold its %u classes "
+				"and %u records", len, nclass, n), -EBADMSG;
+	data = EVENC_HDR + EVENC_CLASS * nclass + n;
+	for (k = 0; k < nclass; k++) {
+		const uint8_t *c = raw + EVENC_HDR + EVENC_CLASS * k;
+
+		size[k] = rd16(c + 2);
+		count[k] = rd32(c + 4);
+		if (size[k] < EVENC_MIN_SIZE)
+			return snprintf(err, errlen, "record class %u: records of %u bytes",
+					k, size[k]), -EBADMSG;
+		off[k] = total;
+		total += (size_t)size[k] * count[k];
+		if (total > len - data)
+			return snprintf(err, errlen, "record class %u: %u records of %u bytes overrun "
+					"the block", k, count[k], size[k]), -EBADMSG;
+	}
+	if (total != len - data)
+		return snprintf(err, errlen, "events block: %zu bytes of records, %zu stored",
+				total, len - data), -EBADMSG;
+	order = raw + EVENC_HDR + EVENC_CLASS * nclass;
+	for (i = 0; i < n; i++) {
+		if (order[i] >= nclass)
+			return snprintf(err, errlen, "record %zu: class %u of %u", i, order[i],
+					nclass), -EBADMSG;
+		seen[order[i]]++;
+	}
+	for (k = 0; k < nclass; k++)
+		if (seen[k] != count[k])
+			return snprintf(err, errlen, "record class %u: %u records listed, %u in order",
+					k, count[k], seen[k]), -EBADMSG;
+	if (total > d->cap) {
+		free(d->buf);
+		d->cap = total;
+		d->buf = xmalloc(total);
+	}
+	src = raw + data;
+	for (k = 0; k < nclass; k++) {
+		size_t sz = size[k], cn = count[k];
+		uint8_t *dst = d->buf + off[k];
+
+		for (j = 0; j < 8; j++, src += cn)
+			for (i = 0; i < cn; i++)
+				dst[i * sz + j] = src[i];
+		for (; j < sz; j++, src += cn) {
+			uint8_t prev = 0;
+
+			for (i = 0; i < cn; i++) {
+				prev ^= src[i];
+				dst[i * sz + j] = prev;
+			}
+		}
+		for (i = 1; i < cn; i++) {
+			uint64_t ts, pts;
+
+			memcpy(&ts, dst + i * sz, 8);
+			memcpy(&pts, dst + (i - 1) * sz, 8);
+			ts += pts;
+			memcpy(dst + i * sz, &ts, 8);
+		}
+		cur[k] = 0;
+	}
+	for (i = 0; i < n; i++) {
+		k = order[i];
+		ret = fn(ctx, d->buf + off[k] + (size_t)cur[k]++ * size[k], size[k]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
