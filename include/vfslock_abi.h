@@ -37,6 +37,12 @@ enum vl_ev_type {
 	VL_EV_METHOD_BLOCK	= 6,
 	VL_EV_CONTEND		= 7,	/* struct vl_ev_contend: one wait, begin to end */
 	VL_EV_OBJ_NAME		= 8,	/* struct vl_ev_objname: where a contended lock lives */
+	/*
+	 * Made by the daemon, not the programs, so that a recording holds
+	 * them in their place among the others:
+	 */
+	VL_EV_LOST		= 9,	/* struct vl_ev_lost: records the ring buffers dropped */
+	VL_EV_STATS		= 10,	/* struct vl_ev_stats: the programs' counters */
 	VL_EV_TYPE_MAX,
 };
 
@@ -360,6 +366,23 @@ struct vl_ev_contend {
 	char comm[VL_COMM_LEN];
 	char owner_comm[VL_COMM_LEN];
 	__u64 stack[VL_CONTEND_STACK];	/* the waiter's kernel stack */
+};
+
+/* The records dropped since the last vl_ev_lost, seen when hdr.ts was reached. */
+struct vl_ev_lost {
+	struct vl_ev_hdr hdr;		/* task and tid 0 */
+	__u64 lost;			/* VL_STAT_LOST, all sources */
+	__u64 lost_lock;
+	__u64 lost_method;
+	__u64 since;			/* ts of the previous reading of the counters */
+};
+
+/* The programs' counters (enum vl_stat) at hdr.ts, summed over CPUs and sources. */
+struct vl_ev_stats {
+	struct vl_ev_hdr hdr;
+	__u32 nstat;			/* counters in v[]: VL_STAT_MAX of the writer */
+	__u32 pad;
+	__u64 v[VL_STAT_MAX];
 };
 
 #define VL_NAME_COMPS		12

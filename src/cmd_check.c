@@ -29,10 +29,12 @@
 #include "live.h"
 #include "pipeline.h"
 #include "probe.h"
+#include "replay.h"
 #include "report.h"
 #include "rules.h"
 #include "suppress.h"
 #include "util.h"
+#include "workload.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -59,7 +61,9 @@ static int check_help(void)
 		"                   statistics: they cost a little themselves)\n"
 		"  --suppressions FILE\n"
 		"                   deviations known and accepted, with reasons (repeatable;\n"
-		"                   docs/suppressions.md)\n\n"
+		"                   docs/suppressions.md)\n"
+		"  --replay FILE    judge a recording (vfslock record) instead of a command:\n"
+		"                   against its own rules, or those of --rules / --kernel\n\n"
 		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job.\n");
 	return EXIT_TOOL;
 }
@@ -70,7 +74,7 @@ struct check {
 	const char *kernel;
 	const char *json_path;
 	size_t ring_bytes;
-	char **cmd;
+	struct vl_workload wl;
 	struct vl_supps supps;
 
 	struct vl_ruleset *rs;
@@ -122,43 +126,6 @@ static bool prerequisites(void)
 		      "allows. Run the check in a VM instead (tests/vm/run, docs/testing.md).",
 		      c.kernel, c.lockdown, all);
 	return ok;
-}
-
-/*
- * The child waits on a pipe until every probe is attached, so CMD's first
- * system call is already seen; a second pipe reports a failed exec.
- */
-static int spawn(struct check *ck, int *go_fd)
-{
-	int go[2], exec_err[2];
-	pid_t pid;
-
-	if (pipe2(go, O_CLOEXEC) || pipe2(exec_err, O_CLOEXEC))
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char c;
-		int e;
-
-		close(go[1]);
-		close(exec_err[0]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		execvp(ck->cmd[0], ck->cmd);
-		e = errno;
-		if (write(exec_err[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(go[0]);
-	close(exec_err[1]);
-	ck->child = pid;
-	*go_fd = go[1];
-	return exec_err[0];
 }
 
 /* CPU time vfslock itself used: what the workload lost to the daemon. */
@@ -440,7 +407,7 @@ static int run(struct check *ck)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vl_sink sink;
 	char err[512];
-	int go_fd = -1, err_fd, ret, e = 0, i;
+	int ret, i;
 	bool checked_any = false;
 	uint64_t kill_at = 0;
 
@@ -508,24 +475,24 @@ static int run(struct check *ck)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	err_fd = spawn(ck, &go_fd);
-	if (err_fd < 0) {
-		p_err("starting %s: %s", ck->cmd[0], strerror(-err_fd));
+	ret = workload_spawn(&ck->wl);
+	if (ret) {
+		p_err("starting %s: %s", ck->wl.cmd[0], strerror(-ret));
 		return EXIT_TOOL;
 	}
+	ck->child = ck->wl.pid;
 	lockstate_task_born(ck->pipe.ls, ck->child, ck->child, NULL);
 	if (live_watch_task(&ck->live, ck->child) ||
 	    live_attach(&ck->live, &lo, err, sizeof(err))) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "watching the workload: %s", strerror(errno));
 		p_err("%s", err);
-		kill(ck->child, SIGKILL);
-		waitpid(ck->child, NULL, 0);
+		workload_abort(&ck->wl);
 		return EXIT_TOOL;
 	}
 	warn_not_traced(ck, 0);
 	p_info("%d method implementations and %d lock primitives traced; starting %s",
-	       ck->live.nmethods, ck->live.nprims, ck->cmd[0]);
+	       ck->live.nmethods, ck->live.nprims, ck->wl.cmd[0]);
 
 	if (ck->prog_stats) {
 		/* on until the fd closes; the counters start at attach, before the workload */
@@ -536,18 +503,11 @@ static int run(struct check *ck)
 	}
 	ck->t_start = now_ns();
 	ck->cpu_start = self_cpu();
-	if (write(go_fd, "g", 1) != 1) {
-		p_err("starting %s: %s", ck->cmd[0], strerror(errno));
+	ret = workload_go(&ck->wl);
+	if (ret) {
+		p_err("cannot run %s: %s", ck->wl.cmd[0], strerror(-ret));
 		return EXIT_TOOL;
 	}
-	close(go_fd);
-	if (read(err_fd, &e, sizeof(e)) == sizeof(e)) {
-		waitpid(ck->child, NULL, 0);
-		p_err("cannot run %s: %s", ck->cmd[0], strerror(e));
-		close(err_fd);
-		return EXIT_TOOL;
-	}
-	close(err_fd);
 
 	for (;;) {
 		pid_t w;
@@ -609,6 +569,78 @@ static int run(struct check *ck)
 	return EXIT_OK;
 }
 
+/*
+ * The same judgement over a recording's records: its catalog and symbols,
+ * the recorded rules or others, the same report and exit statuses.
+ */
+static int check_replay(struct check *ck, const char *path)
+{
+	struct vl_session s = { .supps = &ck->supps };
+	struct vl_replay r = { .s = &s };
+	struct vl_report_counts rc;
+	char err[512];
+	int ret = EXIT_OK;
+
+	if (ck->rules_path || ck->kernel) {
+		s.rs = ck->rules_path ? rules_load(ck->rules_path, NULL, err, sizeof(err)) :
+					rules_open(ck->kernel, err, sizeof(err));
+		if (!s.rs) {
+			p_err("%s", err);
+			return EXIT_TOOL;
+		}
+	}
+	if (replay_run(&r, path, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_TOOL;
+		goto out;
+	}
+	if (!s.eng) {
+		p_err("%s: recorded without method calls (%s): nothing to judge", path, s.mode);
+		ret = EXIT_TOOL;
+		goto out;
+	}
+	replay_warn(&r);
+	if (json_output || ck->json_path) {
+		json_object *o = session_result_json(&s);
+
+		report_json_suppressions(s.rep, o);
+		if (ck->json_path && json_object_to_file_ext(ck->json_path, o,
+							     JSON_C_TO_STRING_PRETTY)) {
+			p_err("writing %s: %s", ck->json_path, strerror(errno));
+			ret = EXIT_TOOL;
+		}
+		if (json_output)
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	}
+	if (!json_output) {
+		const struct vl_engine_stats *es = engine_stats(s.eng);
+
+		report_print(s.rep, stdout);
+		printf("vfslock check: replay of %s (kernel %s) against the rules of %s\n", path,
+		       s.kernel, s.rs->source);
+		printf("  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
+		       " unverifiable\n", es->calls, es->checks, es->unverifiable);
+		report_counts(s.rep, &rc);
+		printf("  deviations    %" PRIu64 " (%d distinct)\n", rc.deviations, rc.distinct);
+		if (s.pipe.st.lost)
+			printf("  lost          %" PRIu64 " records when recorded\n", s.pipe.st.lost);
+	}
+	fflush(stdout);
+	report_counts(s.rep, &rc);
+	if (ret == EXIT_OK && rc.deviations)
+		ret = EXIT_DEVIATION;
+	else if (ret == EXIT_OK && (s.pipe.st.lost || r.damage[0] || !r.ended)) {
+		p_err("%s: the recording is incomplete (%s): no deviation in what it holds",
+		      path, r.damage[0] ? "damaged" : s.pipe.st.lost ? "records lost" : "cut short");
+		ret = EXIT_TOOL;
+	}
+out:
+	replay_free(&r);
+	session_free(&s);
+	return ret;
+}
+
 int do_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -620,10 +652,12 @@ int do_check(int argc, char **argv)
 		{ "suppressions", required_argument, NULL, 'S' },
 		{ "prog-stats",	no_argument, NULL, 'P' },
 		{ "lock-events", required_argument, NULL, 'L' },
+		{ "replay",	required_argument, NULL, 'X' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct check ck = { .ring_bytes = 16 << 20, .mounts_fd = -1, .stats_fd = -1 };
+	const char *replay = NULL;
 	char err[512];
 	int opt, ret;
 	long mb;
@@ -645,6 +679,9 @@ int do_check(int argc, char **argv)
 			break;
 		case 'P':
 			ck.prog_stats = true;
+			break;
+		case 'X':
+			replay = optarg;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "readers")) {
@@ -679,12 +716,22 @@ int do_check(int argc, char **argv)
 			return check_help();
 		}
 	}
+	if (replay) {
+		if (optind < argc) {
+			p_err("check: --replay judges a recording: no command with it");
+			supp_free(&ck.supps);
+			return EXIT_TOOL;
+		}
+		ret = check_replay(&ck, replay);
+		supp_free(&ck.supps);
+		return ret;
+	}
 	if (optind >= argc) {
 		p_err("check: no command given (vfslock check [OPTIONS] -- CMD [ARG...])");
 		supp_free(&ck.supps);
 		return EXIT_TOOL;
 	}
-	ck.cmd = argv + optind;
+	ck.wl.cmd = argv + optind;
 	ret = run(&ck);
 	cleanup(&ck);
 	return ret;

@@ -61,6 +61,11 @@ struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalo
 	return e;
 }
 
+void engine_set_ksyms(struct vl_engine *e, const struct ksyms *ks)
+{
+	e->ks = ks;
+}
+
 void engine_set_lock_events(struct vl_engine *e, uint8_t lock_events)
 {
 	e->lock_events = lock_events;

@@ -46,6 +46,8 @@ struct vl_engine;
 struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
 			     const struct ksyms *ks);
 void engine_free(struct vl_engine *e);
+/* Name callers with @ks from now on (a recording's snapshot, taken after attach). */
+void engine_set_ksyms(struct vl_engine *e, const struct ksyms *ks);
 /*
  * Which lock events the stream carries (enum vl_lock_events, default all):
  * rebuilt exclusive holds are compared with the owner words only when they

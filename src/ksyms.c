@@ -38,16 +38,12 @@ static int cmp_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-struct ksyms *ksyms__load(const char *path)
+static struct ksyms *ksyms__read(FILE *f)
 {
 	struct ksyms *ks;
 	char line[512];
 	int cap = 0, nonzero = 0, i;
-	FILE *f;
 
-	f = fopen(path ? path : "/proc/kallsyms", "r");
-	if (!f)
-		return NULL;
 	ks = xcalloc(1, sizeof(*ks));
 	add_str(ks, "");
 	while (fgets(line, sizeof(line), f)) {
@@ -82,6 +78,46 @@ struct ksyms *ksyms__load(const char *path)
 	}
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
 	return ks;
+}
+
+struct ksyms *ksyms__load(const char *path)
+{
+	FILE *f = fopen(path ? path : "/proc/kallsyms", "r");
+
+	return f ? ksyms__read(f) : NULL;
+}
+
+struct ksyms *ksyms__load_mem(const char *text, size_t len)
+{
+	FILE *f;
+
+	if (!len) {
+		errno = ENOENT;
+		return NULL;
+	}
+	f = fmemopen((void *)text, len, "r");
+	return f ? ksyms__read(f) : NULL;
+}
+
+char *ksyms__snapshot(const char *path, size_t *len)
+{
+	FILE *f = fopen(path ? path : "/proc/kallsyms", "r"), *out;
+	char line[512], *buf = NULL, type;
+	size_t n = 0;
+
+	if (!f)
+		return NULL;
+	out = open_memstream(&buf, &n);
+	if (!out)
+		oom();
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*x %c", &type) == 1 &&
+		    (type == 't' || type == 'T' || type == 'w' || type == 'W'))
+			fputs(line, out);
+	fclose(f);
+	fclose(out);
+	*len = n;
+	return buf;
 }
 
 void ksyms__free(struct ksyms *ks)

@@ -16,6 +16,10 @@ struct ksyms;
 
 /* NULL with errno set; addresses all zero (kptr_restrict) is ENOTSUP. */
 struct ksyms *ksyms__load(const char *path);
+/* From kallsyms text in memory (a recording's snapshot). */
+struct ksyms *ksyms__load_mem(const char *text, size_t len);
+/* The lines of @path (NULL: /proc/kallsyms) ksyms__load() keeps, for a recording. */
+char *ksyms__snapshot(const char *path, size_t *len);
 void ksyms__free(struct ksyms *ks);
 
 /* The symbol containing @addr, or NULL. */

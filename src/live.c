@@ -155,6 +155,7 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	lv->skel->rodata->self_tgid = getpid();
 	lv->skel->rodata->wakeup_bytes = o->ring_bytes / 8;
 	lv->skel->rodata->lock_events = o->lock_events;
+	lv->skel->rodata->send_all_calls = o->all_calls;
 	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
 
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */

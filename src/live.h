@@ -23,6 +23,7 @@ struct vl_live_opts {
 	bool watch_all;
 	bool locks_only;		/* lock probes alone: no method is traced */
 	uint8_t lock_events;		/* enum vl_lock_events */
+	bool all_calls;			/* compliant calls streamed too (recording) */
 	size_t ring_bytes;
 	struct kbtf *kb;
 	const struct vl_catalog *cat;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "pipeline.h"
@@ -49,6 +50,10 @@ static size_t min_size(uint16_t type)
 		return sizeof(struct vl_ev_contend);
 	case VL_EV_OBJ_NAME:
 		return sizeof(struct vl_ev_objname);
+	case VL_EV_LOST:
+		return sizeof(struct vl_ev_lost);
+	case VL_EV_STATS:
+		return offsetof(struct vl_ev_stats, v);
 	default:
 		return sizeof(struct vl_ev_hdr);
 	}
@@ -105,6 +110,27 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 	case VL_EV_OBJ_NAME:
 		/* for the aggregates alone: waits change no hold */
 		break;
+	case VL_EV_LOST: {
+		const struct vl_ev_lost *l = data;
+
+		p->st.lost += l->lost;
+		p->st.lost_episodes++;
+		if (!p->st.first_lost_ts)
+			p->st.first_lost_ts = h->ts;
+		p->st.last_lost_ts = h->ts;
+		break;
+	}
+	case VL_EV_STATS: {
+		const struct vl_ev_stats *s = data;
+		uint32_t n = s->nstat < VL_STAT_MAX ? s->nstat : VL_STAT_MAX;
+
+		if (offsetof(struct vl_ev_stats, v) + n * sizeof(s->v[0]) > h->size) {
+			p->st.bad++;
+			return -EINVAL;
+		}
+		memcpy(p->st.kstats, s->v, n * sizeof(s->v[0]));
+		break;
+	}
 	default:
 		/* a newer producer's record: its size lets us step over it */
 		break;

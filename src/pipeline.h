@@ -28,6 +28,10 @@ struct vl_pipeline_stats {
 	uint64_t bad;			/* truncated or malformed records, skipped */
 	uint64_t by_type[VL_EV_TYPE_MAX];
 	uint64_t first_ts, last_ts;
+	uint64_t lost;			/* records the ring buffers dropped (vl_ev_lost) */
+	uint64_t lost_episodes;		/* readings that found some dropped */
+	uint64_t first_lost_ts, last_lost_ts;
+	uint64_t kstats[VL_STAT_MAX];	/* the programs' counters, last vl_ev_stats */
 };
 
 struct vl_pipeline {

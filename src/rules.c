@@ -899,6 +899,7 @@ void rules_free(struct vl_ruleset *rs)
 	}
 	free(rs->rules);
 	free(rs->source);
+	free(rs->text);
 	free(rs->version);
 	ld_free(rs->doc);
 	free(rs);
@@ -991,15 +992,22 @@ static char *gz_slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static struct vl_ruleset *from_text(const char *name, const char *text, size_t len,
-				    const char *source, const char *version,
-				    char *err, size_t errlen)
+struct vl_ruleset *rules_from_text(const char *name, const char *text, size_t len,
+				   const char *source, const char *version,
+				   char *err, size_t errlen)
 {
+	struct vl_ruleset *rs;
 	struct ld_doc *doc;
 
 	if (ld_parse(name, text, len, &doc, err, errlen))
 		return NULL;
-	return rules_build(doc, source, version);
+	rs = rules_build(doc, source, version);
+	/* kept whole: a recording carries the document it was checked against */
+	rs->text = xmalloc(len + 1);
+	memcpy(rs->text, text, len);
+	rs->text[len] = '\0';
+	rs->text_len = len;
+	return rs;
 }
 
 struct vl_ruleset *rules_load(const char *path, const char *want_version, char *err, size_t errlen)
@@ -1017,7 +1025,7 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 			return NULL;
 		}
 		snprintf(src, sizeof(src), "file:%s", path);
-		rs = from_text(path, text, len, src, want_version, err, errlen);
+		rs = rules_from_text(path, text, len, src, want_version, err, errlen);
 		free(text);
 		return rs;
 	}
@@ -1033,7 +1041,7 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 	text = gz_slurp(path_doc, &len);
 	if (text) {
 		snprintf(src, sizeof(src), "linux-doc:%s", path_doc);
-		rs = from_text(path_doc, text, len, src, series, err, errlen);
+		rs = rules_from_text(path_doc, text, len, src, series, err, errlen);
 		free(text);
 		return rs;
 	}
@@ -1062,7 +1070,7 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 		char name[64];
 
 		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", best->version);
-		return from_text(name, best->text, best->len, src, best->version, err, errlen);
+		return rules_from_text(name, best->text, best->len, src, best->version, err, errlen);
 	}
 }
 
@@ -1087,7 +1095,7 @@ struct vl_ruleset *rules_open(const char *spec, char *err, size_t errlen)
 		}
 		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", d->version);
 		snprintf(src, sizeof(src), "embedded:%s", d->version);
-		return from_text(name, d->text, d->len, src, d->version, err, errlen);
+		return rules_from_text(name, d->text, d->len, src, d->version, err, errlen);
 	}
 	snprintf(err, errlen, "%s: no such file, nor an embedded version (embedded:%s)", spec, have);
 	return NULL;

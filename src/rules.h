@@ -116,6 +116,8 @@ struct vl_ruleset {
 	char *source;		/* "file:PATH", "embedded:6.12", "linux-doc:/usr/share/..." */
 	char *version;		/* "6.12", or "" when unknown */
 	struct ld_doc *doc;
+	char *text;		/* the document as read */
+	size_t text_len;
 	int nrules;
 	struct vl_rule *rules;
 };
@@ -123,6 +125,10 @@ struct vl_ruleset {
 /* Interpret @doc; takes ownership of it. */
 struct vl_ruleset *rules_build(struct ld_doc *doc, const char *source, const char *version);
 void rules_free(struct vl_ruleset *rs);
+/* Parse @text (named @name in errors) and build its rules. NULL with @err set. */
+struct vl_ruleset *rules_from_text(const char *name, const char *text, size_t len,
+				   const char *source, const char *version,
+				   char *err, size_t errlen);
 
 /*
  * The rules in force: @path when given, else the kernel's own document from
