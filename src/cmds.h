@@ -25,5 +25,8 @@ int do_methods(int argc, char **argv);
 int do_probe(int argc, char **argv);
 int do_rules(int argc, char **argv);
 int do_top(int argc, char **argv);
+int do_record(int argc, char **argv);
+int do_report(int argc, char **argv);
+int do_export(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const struct cmd cmds[] = {
 	{ "probe",	do_probe,	"say what this kernel lets vfslock attach" },
 	{ "rules",	do_rules,	"list, dump and compare the rules of locking.rst" },
 	{ "top",	do_top,		"live view of lock contention: locks, tasks, call sites" },
+	{ "record",	do_record,	"record events into a trace for offline analysis" },
+	{ "report",	do_report,	"what a recorded trace shows: deviations, contention" },
+	{ "export",	do_export,	"a recorded trace as a timeline (Perfetto)" },
 	{ "help",	do_help,	"this text" },
 	{ NULL, NULL, NULL },
 };

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The trace as an event source: its META and KSYMS blocks make the
+ * session's context, its records go through the session's pipeline.
+ * A recording rotated into segments is read oldest first.
+ */
+#ifndef VFSLOCK_REPLAY_H
+#define VFSLOCK_REPLAY_H
+
+#include "session.h"
+#include "trace.h"
+
+struct vl_replay {
+	struct vl_session *s;
+	/* each record after the pipeline took it (export, the screen); non-zero stops */
+	vl_trace_record_fn tap;
+	void *tap_ctx;
+	int nfiles;
+	char *files[VL_TRACE_SEGMENTS];
+	char *end_json;			/* the last END block read */
+	uint64_t records, blocks;
+	bool ended;			/* the newest segment ended cleanly */
+	char damage[320];		/* where reading stopped early, "" if it did not */
+	bool have_meta, have_ksyms;
+};
+
+/*
+ * Read @path and the older segments of its recording, feeding @r->s. 0,
+ * or a negative errno with @err set when nothing could be read; damage
+ * after a good start is in @r->damage, everything before it fed.
+ */
+int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen);
+void replay_free(struct vl_replay *r);
+/* Warnings on stderr: damage, a recording cut short, untraced methods of other rules. */
+void replay_warn(const struct vl_replay *r);
+
+#endif
