@@ -46,7 +46,7 @@ LIB_OBJS  := $(filter-out $(OUTPUT)/obj/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps check-unit test test-vm run bench clean vmlinux-h
+.PHONY: all deps check-unit test test-vm run bench clean vmlinux-h fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -96,6 +96,38 @@ $(OUTPUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS) | $(OUTPUT)/test
 $(OUTPUT)/vl_fight: tests/top/fight.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+# ---- fuzzing ------------------------------------------------------------------
+# The trace reader and everything a trace feeds, under libFuzzer with ASan and
+# UBSan: `make fuzz` (FUZZ_SECONDS, default 120) from tests/fuzz/mkseed's seeds;
+# the corpus it finds stays in $(OUTPUT)/fuzz/corpus for the next run.
+FUZZ_SECONDS ?= 120
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	       -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Wall \
+	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	       -Iinclude -I$(OUTPUT) -Isrc
+FUZZ_OBJS := $(patsubst src/%.c,$(OUTPUT)/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS))) \
+	     $(OUTPUT)/obj/rules_embed.o
+
+$(OUTPUT)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/vfslock_*.h) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_trace: tests/fuzz/fuzz_trace.c $(FUZZ_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/fuzz/mkseed: tests/fuzz/mkseed.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+fuzz: $(OUTPUT)/fuzz/fuzz_trace $(OUTPUT)/fuzz/mkseed
+	$(Q)mkdir -p $(OUTPUT)/fuzz/seeds $(OUTPUT)/fuzz/corpus
+	$(Q)$(OUTPUT)/fuzz/mkseed $(OUTPUT)/fuzz/seeds
+	$(Q)cd $(OUTPUT)/fuzz && ./fuzz_trace -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-timeout=20 -rss_limit_mb=2048 -print_final_stats=1 corpus seeds
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)

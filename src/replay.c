@@ -78,29 +78,30 @@ static void find_segments(struct vl_replay *r, const char *path)
 	r->files[r->nfiles++] = xstrdup(path);
 }
 
-int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen)
+int replay_stream(struct vl_replay *r, FILE *f, const char *name, char *err, size_t errlen)
 {
 	struct vl_trace_cb cb = { .ctx = r, .on_block = on_block, .on_record = on_record };
 	struct vl_trace_rstats st;
-	int i, ret = 0;
+	int ret;
 
-	find_segments(r, path);
-	for (i = 0; i < r->nfiles; i++) {
-		err[0] = '\0';
-		ret = trace_read_path(r->files[i], &cb, &st, err, errlen);
-		if (ret && !err[0])
-			snprintf(err, errlen, "%s: unreadable (%s)", r->files[i], strerror(-ret));
-		if (ret && !r->records)
-			return ret;
-		r->records += st.records;
-		r->blocks += st.blocks;
-		r->ended = st.ended;
-		if (ret || st.damage[0]) {
-			snprintf(r->damage, sizeof(r->damage), "%s",
-				 st.damage[0] ? st.damage : err);
-			break;
-		}
-	}
+	if (!r->nfiles)
+		r->files[r->nfiles++] = xstrdup(name);
+	err[0] = '\0';
+	ret = trace_read_file(f, name, &cb, &st, err, errlen);
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s: unreadable (%s)", name, strerror(-ret));
+	r->records += st.records;
+	r->blocks += st.blocks;
+	r->ended = st.ended;
+	if (!ret && st.damage[0])
+		snprintf(r->damage, sizeof(r->damage), "%s", st.damage);
+	else if (ret && r->records)
+		snprintf(r->damage, sizeof(r->damage), "%s", err);
+	return ret;
+}
+
+static int finish(struct vl_replay *r, const char *path, char *err, size_t errlen)
+{
 	if (!r->have_meta) {
 		snprintf(err, errlen, "%s: no META block: %s", path,
 			 r->damage[0] ? r->damage : "the recording holds nothing");
@@ -109,6 +110,36 @@ int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen)
 	/* a trace with no record still has a result: an empty one */
 	session_start(r->s);
 	return 0;
+}
+
+int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen)
+{
+	int i, ret = 0;
+
+	find_segments(r, path);
+	for (i = 0; i < r->nfiles; i++) {
+		FILE *f = fopen(r->files[i], "rb");
+
+		if (!f) {
+			snprintf(err, errlen, "%s: %s", r->files[i], strerror(errno));
+			ret = -errno;
+		} else {
+			/* blocks are read whole: a large stdio buffer saves system calls */
+			setvbuf(f, NULL, _IOFBF, 1 << 20);
+			ret = replay_stream(r, f, r->files[i], err, errlen);
+			fclose(f);
+		}
+		if (ret && !r->records)
+			return ret;
+		if (ret || r->damage[0])
+			break;
+	}
+	return finish(r, path, err, errlen);
+}
+
+int replay_stream_end(struct vl_replay *r, const char *name, char *err, size_t errlen)
+{
+	return finish(r, name, err, errlen);
 }
 
 void replay_warn(const struct vl_replay *r)

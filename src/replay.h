@@ -30,6 +30,9 @@ struct vl_replay {
  * after a good start is in @r->damage, everything before it fed.
  */
 int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen);
+/* One trace from @f (named @name), as replay_run() reads each; then replay_stream_end(). */
+int replay_stream(struct vl_replay *r, FILE *f, const char *name, char *err, size_t errlen);
+int replay_stream_end(struct vl_replay *r, const char *name, char *err, size_t errlen);
 void replay_free(struct vl_replay *r);
 /* Warnings on stderr: damage, a recording cut short, untraced methods of other rules. */
 void replay_warn(const struct vl_replay *r);

@@ -125,7 +125,7 @@ static int pack(struct vl_trace_writer *w, const void *raw, size_t len, const vo
 		w->zcap = bound;
 		w->z = xmalloc(bound);
 	}
-	n = ZSTD_compressCCtx(w->cctx, w->z, w->zcap, raw, len, w->zlevel);
+	n = w->zlevel < 0 ? len : ZSTD_compressCCtx(w->cctx, w->z, w->zcap, raw, len, w->zlevel);
 	if (ZSTD_isError(n) || n >= len) {
 		*out = raw;
 		*outlen = len;
@@ -348,6 +348,16 @@ const char *trace_writer_error(const struct vl_trace_writer *w)
 
 /* ---- reader ------------------------------------------------------------- */
 
+/*
+ * A fuzzer's mutations would almost never get past the checksums: a build
+ * for fuzzing (only) reads on as if they matched, to reach what is behind.
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CRC_OK(a, b) ((void)(a), (void)(b), 1)
+#else
+#define CRC_OK(a, b) ((a) == (b))
+#endif
+
 static int trace_check_header(const struct vl_trace_file_hdr *h, size_t got, const char *name,
 		       char *err, size_t errlen)
 {
@@ -357,7 +367,7 @@ static int trace_check_header(const struct vl_trace_file_hdr *h, size_t got, con
 	if (memcmp(h->magic, VL_TRACE_MAGIC, sizeof(h->magic)))
 		return snprintf(err, errlen, "%s: not a vfslock trace (no VLTRACE magic)", name),
 		       -EINVAL;
-	if (crc32(0, (const Bytef *)h, offsetof(struct vl_trace_file_hdr, crc)) != h->crc)
+	if (!CRC_OK(crc32(0, (const Bytef *)h, offsetof(struct vl_trace_file_hdr, crc)), h->crc))
 		return snprintf(err, errlen, "%s: header checksum mismatch: the file is damaged "
 				"at its start", name), -EINVAL;
 	if (h->major != VL_TRACE_MAJOR)
@@ -447,7 +457,7 @@ int trace_read_file(FILE *f, const char *name, const struct vl_trace_cb *cb,
 			       "bytes", name, st->blocks, off, got, h.len);
 			break;
 		}
-		if (block_crc(&h, stored.p, h.len) != h.crc) {
+		if (!CRC_OK(block_crc(&h, stored.p, h.len), h.crc)) {
 			DAMAGE(st, "%s: block %" PRIu64 " at offset %" PRIu64 ": checksum mismatch",
 			       name, st->blocks, off);
 			break;

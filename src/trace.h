@@ -112,6 +112,7 @@ struct vl_trace_wstats {
  * A recording into @path. @max_bytes 0: one file, unbounded. Otherwise
  * the recording rotates through @path, @path.1 ... @path.(VL_TRACE_SEGMENTS-1),
  * newest first, each segment at most @max_bytes / VL_TRACE_SEGMENTS.
+ * @zlevel: zstd's level; negative stores blocks uncompressed.
  */
 #define VL_TRACE_SEGMENTS	4
 struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, int zlevel,
