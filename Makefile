@@ -97,6 +97,11 @@ $(OUTPUT)/vl_fight: tests/top/fight.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
+# a large trace for bench/offline
+$(OUTPUT)/trace-gen: bench/trace-gen.c $(LIB_OBJS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
 # ---- fuzzing ------------------------------------------------------------------
 # The trace reader and everything a trace feeds, under libFuzzer with ASan and
 # UBSan: `make fuzz` (FUZZ_SECONDS, default 120) from tests/fuzz/mkseed's seeds;

@@ -197,6 +197,15 @@ struct vl_agg_lock *agg_lock(struct vl_agg *a, uint64_t lock)
 	return l;
 }
 
+/* comm names, at every wait and hold: a copy, not a format */
+static void set_comm(char dst[VL_COMM_LEN], const char *src)
+{
+	size_t n = strnlen(src, VL_COMM_LEN - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgid,
 				    const char *comm)
 {
@@ -210,7 +219,7 @@ static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgi
 	}
 	t->tgid = tgid;
 	if (comm && *comm)
-		snprintf(t->comm, sizeof(t->comm), "%.15s", comm);
+		set_comm(t->comm, comm);
 	return t;
 }
 
@@ -235,7 +244,7 @@ static void who_add(struct vl_who *who, uint32_t tid, const char *comm, uint64_t
 	who[i].tid = tid;
 add:
 	if (comm && *comm)
-		snprintf(who[i].comm, sizeof(who[i].comm), "%.15s", comm);
+		set_comm(who[i].comm, comm);
 	times_add(&who[i].t, ns);
 }
 

@@ -14,6 +14,7 @@ struct task_node {
 
 struct vl_lockstate {
 	struct task_node *tasks;
+	struct task_node *last;		/* the task of the last lookup: records come in runs */
 	struct vl_lockstate_stats st;
 };
 
@@ -51,11 +52,15 @@ struct vl_task *lockstate_task(struct vl_lockstate *ls, uint32_t tid)
 
 struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
 {
-	struct task_node *n;
+	struct task_node *n = ls->last;
 
-	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
-	if (n)
+	if (n && n->t.tid == tid)
 		return &n->t;
+	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
+	if (n) {
+		ls->last = n;
+		return &n->t;
+	}
 	n = xcalloc(1, sizeof(*n));
 	n->t.tid = tid;
 	n->t.tgid = tgid;
@@ -87,6 +92,8 @@ void lockstate_task_exit(struct vl_lockstate *ls, uint32_t tid)
 		return;
 	if (n->t.nholds)
 		ls->st.exits_holding++;
+	if (ls->last == n)
+		ls->last = NULL;
 	HASH_DEL(ls->tasks, n);
 	task_free(n);
 	ls->st.tasks--;

@@ -272,7 +272,7 @@ int trace_flush(struct vl_trace_writer *w)
 		w->rawcap = raw;
 		w->raw = xmalloc(raw);
 	}
-	evenc_take(w->enc, w->raw);
+	raw = evenc_take(w->enc, w->raw);
 	pack(w, w->raw, raw, &out, &outlen, &codec);
 	if (w->seg_max && w->seg_events && w->seg_bytes + sizeof(struct vl_trace_block_hdr) +
 	    outlen > w->seg_max) {

@@ -74,9 +74,10 @@ void evenc_free(struct vl_evenc *e);
 /* 0, -E2BIG when the chunk cannot take it (flush, then add again), -EINVAL bad record */
 int evenc_add(struct vl_evenc *e, const void *rec, size_t size);
 uint32_t evenc_records(const struct vl_evenc *e);
+/* A bound of the encoded size: every column kept. */
 size_t evenc_raw_size(const struct vl_evenc *e);
-/* The encoded chunk into @out (evenc_raw_size() bytes); the encoder is then empty. */
-void evenc_take(struct vl_evenc *e, uint8_t *out);
+/* The encoded chunk into @out (at most evenc_raw_size() bytes), its size; the encoder is then empty. */
+size_t evenc_take(struct vl_evenc *e, uint8_t *out);
 
 typedef int (*vl_trace_record_fn)(void *ctx, const void *rec, size_t size);
 

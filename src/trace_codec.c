@@ -36,7 +36,8 @@ struct vl_evenc {
 	struct evclass cls[EVENC_MAX_CLASSES];
 	uint8_t *order;
 	uint32_t nrec, ocap;
-	size_t raw;
+	size_t raw;			/* bound of the encoding: every column kept */
+	size_t size;			/* what evenc_take() wrote */
 };
 
 struct vl_evenc *evenc_new(void)
@@ -128,10 +129,15 @@ uint32_t evenc_records(const struct vl_evenc *e)
 
 size_t evenc_raw_size(const struct vl_evenc *e)
 {
-	return e->nrec ? EVENC_HDR + e->raw : 0;
+	int k;
+	size_t bm = 0;
+
+	for (k = 0; k < e->nclass; k++)
+		bm += (e->cls[k].size + 7) / 8;
+	return e->nrec ? EVENC_HDR + e->raw + bm : 0;
 }
 
-void evenc_take(struct vl_evenc *e, uint8_t *out)
+size_t evenc_take(struct vl_evenc *e, uint8_t *out)
 {
 	uint8_t *p = out;
 	uint16_t flags = 0, n16 = e->nclass;
@@ -152,6 +158,7 @@ void evenc_take(struct vl_evenc *e, uint8_t *out)
 	for (k = 0; k < e->nclass; k++) {
 		struct evclass *c = &e->cls[k];
 		size_t sz = c->size, n = c->count, i, j;
+		uint8_t *bm = p;
 
 		/* backwards, in place: record i - 1 is still as it came */
 		for (i = n - 1; i > 0; i--) {
@@ -165,15 +172,28 @@ void evenc_take(struct vl_evenc *e, uint8_t *out)
 			for (j = 8; j < sz; j++)
 				r[j] ^= q[j];
 		}
-		for (j = 0; j < sz; j++)
+		/* a column of zeros in every record is only a clear bit */
+		memset(bm, 0, (sz + 7) / 8);
+		p += (sz + 7) / 8;
+		for (j = 0; j < sz; j++) {
+			uint8_t any = 0;
+
+			for (i = 0; i < n; i++)
+				any |= c->recs[i * sz + j];
+			if (!any)
+				continue;
+			bm[j / 8] |= 1 << (j % 8);
 			for (i = 0; i < n; i++)
 				*p++ = c->recs[i * sz + j];
+		}
 		c->count = 0;
 	}
+	e->size = p - out;
 	e->nclass = 0;
 	e->last = 0;
 	e->nrec = 0;
 	e->raw = 0;
+	return e->size;
 }
 
 void evdec_free(struct vl_evdec *d)
@@ -183,12 +203,16 @@ void evdec_free(struct vl_evdec *d)
 	d->cap = 0;
 }
 
+/* Decoded records of one block at most: the encoder's bound and one record. */
+#define EVDEC_MAX_DECODED	(EVENC_MAX_RAW + 2 * UINT16_MAX)
+#define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
+
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen)
 {
 	uint32_t count[EVENC_MAX_CLASSES], seen[EVENC_MAX_CLASSES] = { 0 }, cur[EVENC_MAX_CLASSES];
 	uint16_t size[EVENC_MAX_CLASSES];
-	size_t off[EVENC_MAX_CLASSES], data, total = 0, i, j;
+	size_t off[EVENC_MAX_CLASSES], data, total = 0, pos, i, j, t;
 	const uint8_t *order, *src;
 	uint32_t n, k, nclass;
 	int ret;
@@ -218,13 +242,28 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 					k, size[k]), -EBADMSG;
 		off[k] = total;
 		total += (size_t)size[k] * count[k];
-		if (total > len - data)
-			return snprintf(err, errlen, "record class %u: %u records of %u bytes overrun "
-					"the block", k, count[k], size[k]), -EBADMSG;
+		if (total > EVDEC_MAX_DECODED)
+			return snprintf(err, errlen, "record class %u: %u records of %u bytes: over "
+					"the %u bytes a block decodes to", k, count[k], size[k],
+					EVDEC_MAX_DECODED), -EBADMSG;
 	}
-	if (total != len - data)
+	/* the stored columns of each class must fill the block exactly */
+	for (k = 0, pos = data; k < nclass; k++) {
+		size_t bm = (size[k] + 7) / 8, cols = 0;
+
+		if (pos + bm > len)
+			return snprintf(err, errlen, "record class %u: column map past the block", k),
+			       -EBADMSG;
+		for (j = 0; j < bm; j++)
+			cols += __builtin_popcount(raw[pos + j]);
+		pos += bm + cols * count[k];
+		if (pos > len)
+			return snprintf(err, errlen, "record class %u: %zu columns of %u records "
+					"overrun the block", k, cols, count[k]), -EBADMSG;
+	}
+	if (pos != len)
 		return snprintf(err, errlen, "events block: %zu bytes of records, %zu stored",
-				total, len - data), -EBADMSG;
+				pos - data, len - data), -EBADMSG;
 	order = raw + EVENC_HDR + EVENC_CLASS * nclass;
 	for (i = 0; i < n; i++) {
 		if (order[i] >= nclass)
@@ -243,20 +282,39 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	}
 	src = raw + data;
 	for (k = 0; k < nclass; k++) {
-		size_t sz = size[k], cn = count[k];
+		size_t sz = size[k], cn = count[k], bml = (sz + 7) / 8;
+		const uint8_t *bm = src, *col;
 		uint8_t *dst = d->buf + off[k];
 
-		for (j = 0; j < 8; j++, src += cn)
-			for (i = 0; i < cn; i++)
-				dst[i * sz + j] = src[i];
-		for (; j < sz; j++, src += cn) {
-			uint8_t prev = 0;
+		src += bml;
+		/* a column not stored is zero in every record */
+		memset(dst, 0, sz * cn);
+		for (t = 0; t < cn; t += EVDEC_TILE) {
+			size_t m = cn - t < EVDEC_TILE ? cn - t : EVDEC_TILE;
+			uint8_t *rows = dst + t * sz;
 
-			for (i = 0; i < cn; i++) {
-				prev ^= src[i];
-				dst[i * sz + j] = prev;
+			for (j = 0, col = src; j < sz; j++) {
+				uint8_t prev;
+
+				if (!(bm[j / 8] & (1 << (j % 8))))
+					continue;
+				if (j < 8) {
+					/* timestamp deltas, summed below */
+					for (i = 0; i < m; i++)
+						rows[i * sz + j] = col[t + i];
+				} else {
+					prev = t ? rows[-(ptrdiff_t)sz + j] : 0;
+					for (i = 0; i < m; i++) {
+						prev ^= col[t + i];
+						rows[i * sz + j] = prev;
+					}
+				}
+				col += cn;
 			}
 		}
+		for (j = 0; j < sz; j++)
+			if (bm[j / 8] & (1 << (j % 8)))
+				src += cn;
 		for (i = 1; i < cn; i++) {
 			uint64_t ts, pts;
 
