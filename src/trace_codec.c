@@ -203,9 +203,10 @@ void evdec_free(struct vl_evdec *d)
 	d->cap = 0;
 }
 
-/* Decoded records of one block at most: the encoder's bound and one record. */
-#define EVDEC_MAX_DECODED	(EVENC_MAX_RAW + 2 * UINT16_MAX)
+/* Decoded bytes of one block at most: rows 8-aligned at most double the encoder's bound. */
+#define EVDEC_MAX_DECODED	(2 * EVENC_MAX_RAW + 2 * UINT16_MAX)
 #define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
+#define STRIDE(sz)		(((size_t)(sz) + 7) & ~(size_t)7)
 
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen)
@@ -241,7 +242,8 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 			return snprintf(err, errlen, "record class %u: records of %u bytes",
 					k, size[k]), -EBADMSG;
 		off[k] = total;
-		total += (size_t)size[k] * count[k];
+		/* rows 8-aligned: the records are read as structs */
+		total += (size_t)STRIDE(size[k]) * count[k];
 		if (total > EVDEC_MAX_DECODED)
 			return snprintf(err, errlen, "record class %u: %u records of %u bytes: over "
 					"the %u bytes a block decodes to", k, count[k], size[k],
@@ -256,6 +258,9 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 			       -EBADMSG;
 		for (j = 0; j < bm; j++)
 			cols += __builtin_popcount(raw[pos + j]);
+		if (size[k] % 8 && raw[pos + bm - 1] >> (size[k] % 8))
+			return snprintf(err, errlen, "record class %u: column map past its %u bytes",
+					k, size[k]), -EBADMSG;
 		pos += bm + cols * count[k];
 		if (pos > len)
 			return snprintf(err, errlen, "record class %u: %zu columns of %u records "
@@ -282,16 +287,16 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	}
 	src = raw + data;
 	for (k = 0; k < nclass; k++) {
-		size_t sz = size[k], cn = count[k], bml = (sz + 7) / 8;
+		size_t sz = size[k], cn = count[k], bml = (sz + 7) / 8, st = STRIDE(sz);
 		const uint8_t *bm = src, *col;
 		uint8_t *dst = d->buf + off[k];
 
 		src += bml;
 		/* a column not stored is zero in every record */
-		memset(dst, 0, sz * cn);
+		memset(dst, 0, st * cn);
 		for (t = 0; t < cn; t += EVDEC_TILE) {
 			size_t m = cn - t < EVDEC_TILE ? cn - t : EVDEC_TILE;
-			uint8_t *rows = dst + t * sz;
+			uint8_t *rows = dst + t * st;
 
 			for (j = 0, col = src; j < sz; j++) {
 				uint8_t prev;
@@ -301,12 +306,12 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 				if (j < 8) {
 					/* timestamp deltas, summed below */
 					for (i = 0; i < m; i++)
-						rows[i * sz + j] = col[t + i];
+						rows[i * st + j] = col[t + i];
 				} else {
-					prev = t ? rows[-(ptrdiff_t)sz + j] : 0;
+					prev = t ? rows[-(ptrdiff_t)st + j] : 0;
 					for (i = 0; i < m; i++) {
 						prev ^= col[t + i];
-						rows[i * sz + j] = prev;
+						rows[i * st + j] = prev;
 					}
 				}
 				col += cn;
@@ -318,16 +323,16 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 		for (i = 1; i < cn; i++) {
 			uint64_t ts, pts;
 
-			memcpy(&ts, dst + i * sz, 8);
-			memcpy(&pts, dst + (i - 1) * sz, 8);
+			memcpy(&ts, dst + i * st, 8);
+			memcpy(&pts, dst + (i - 1) * st, 8);
 			ts += pts;
-			memcpy(dst + i * sz, &ts, 8);
+			memcpy(dst + i * st, &ts, 8);
 		}
 		cur[k] = 0;
 	}
 	for (i = 0; i < n; i++) {
 		k = order[i];
-		ret = fn(ctx, d->buf + off[k] + (size_t)cur[k]++ * size[k], size[k]);
+		ret = fn(ctx, d->buf + off[k] + (size_t)cur[k]++ * STRIDE(size[k]), size[k]);
 		if (ret)
 			return ret;
 	}
