@@ -25,6 +25,7 @@
 #include "live.h"
 #include "pipeline.h"
 #include "probe.h"
+#include "replay.h"
 #include "rules.h"
 #include "top_ui.h"
 #include "top_view.h"
@@ -56,7 +57,11 @@ static int top_help(void)
 		"                        name) acquire and release (needs fentry; costs more)\n"
 		"      --check           also check the rules of locking.rst live (needs fentry)\n"
 		"      --fs LIST         filesystems --holds and --check watch (default all)\n"
-		"      --rules FILE      the locking.rst in force (default: the kernel's)\n"
+		"      --rules FILE      the locking.rst in force (default: the kernel's; with\n"
+		"                        --replay, the recorded one)\n"
+		"      --replay FILE     a recording (vfslock record) instead of this host, one\n"
+		"                        refresh interval of its time per refresh; keys: space\n"
+		"                        pause, n step, [ ] 10 s back and on, g go to a second\n"
 		"\n"
 		"Keys: h in the screen.\n");
 	return EXIT_TOOL;
@@ -68,7 +73,7 @@ struct top {
 	bool batch;
 	bool holds, check;		/* the fentry probes of `vfslock check` too */
 	int iterations, rows;
-	const char *rules_path, *fslist;
+	const char *rules_path, *fslist, *replay;
 	struct kbtf *kb;
 	struct vl_catalog cat;
 	struct vl_discovery disc;
@@ -350,6 +355,160 @@ static int loop(struct top *t)
 	return EXIT_OK;
 }
 
+/* --replay: the recording's own time drives the refreshes */
+struct replayer {
+	struct top *t;
+	struct vl_session *s;
+	const char *name;
+	uint64_t first_ts, next_frame, frame_records;
+	double target_s;		/* frames before this second are not shown */
+	bool restart;
+	int shown;
+};
+
+static double replay_pos(const struct replayer *r, uint64_t ts)
+{
+	return ts > r->first_ts ? (ts - r->first_ts) / 1e9 : 0;
+}
+
+static void replay_status(struct replayer *r, uint64_t ts, bool end)
+{
+	struct top *t = r->t;
+	struct vl_session *s = r->s;
+
+	t->agg = s->agg;
+	snprintf(t->st.kernel, sizeof(t->st.kernel), "%s", s->kernel);
+	snprintf(t->st.mode, sizeof(t->st.mode), "%s", s->mode);
+	snprintf(t->st.rules_version, sizeof(t->st.rules_version), "%s",
+		 s->rs ? s->rs->version : "");
+	snprintf(t->st.rules_source, sizeof(t->st.rules_source), "%s",
+		 s->rs ? s->rs->source : "none");
+	snprintf(t->st.where, sizeof(t->st.where), "replay %.60s at %.1f s%s", r->name,
+		 replay_pos(r, ts), end ? " (end)" : t->s.paused ? " (paused)" : "");
+	t->st.lost = s->pipe.st.lost;
+	t->st.deviations = agg_totals(s->agg)->deviations;
+	t->st.events_per_s = s->pipe.st.records - r->frame_records;
+	t->st.events_per_s *= 1000.0 / t->s.delay_ms;
+	r->frame_records = s->pipe.st.records;
+}
+
+/* A frame of the recording's time ends at @ts: show it; on the screen, at its pace. */
+static int replay_frame(struct replayer *r, uint64_t ts, bool end)
+{
+	struct top *t = r->t;
+	uint64_t until;
+	double want;
+
+	replay_status(r, ts, end);
+	if (t->batch) {
+		print_snapshot(t);
+		return t->iterations && ++r->shown >= t->iterations;
+	}
+	top_ui_draw(&t->s, &t->st, t->agg, r->s->rs);
+	until = now_ns() + t->s.delay_ms * 1000000ULL;
+	for (;;) {
+		if (top_ui_key(&t->s, 100)) {
+			replay_status(r, ts, end);
+			top_ui_draw(&t->s, &t->st, t->agg, r->s->rs);
+		}
+		if (t->s.quit || stop_signal)
+			return 1;
+		if (t->s.goto_s >= 0 || t->s.jump_s) {
+			want = t->s.goto_s >= 0 ? t->s.goto_s : replay_pos(r, ts) + t->s.jump_s;
+			t->s.goto_s = -1;
+			t->s.jump_s = 0;
+			r->target_s = want > 0 ? want : 0;
+			if (r->target_s < replay_pos(r, ts)) {
+				/* the state at an earlier moment: read again from the start */
+				r->restart = true;
+				return 1;
+			}
+			return 0;
+		}
+		if (t->s.step) {
+			t->s.step = false;
+			return 0;
+		}
+		if (!end && !t->s.paused && now_ns() >= until)
+			return 0;
+	}
+}
+
+static int replay_tap(void *ctx, const void *rec, size_t size)
+{
+	const struct vl_ev_hdr *h = rec;
+	struct replayer *r = ctx;
+	uint64_t frame = r->t->s.delay_ms * 1000000ULL;
+	int ret;
+
+	if (!r->first_ts) {
+		r->first_ts = h->ts;
+		r->next_frame = h->ts + frame;
+	}
+	/* an hour of nothing is not shown second by second */
+	if (h->ts > r->next_frame + 3600 * frame)
+		r->next_frame = h->ts - h->ts % frame;
+	while (h->ts >= r->next_frame) {
+		uint64_t at = r->next_frame;
+
+		r->next_frame += frame;
+		if (replay_pos(r, at) < r->target_s)
+			continue;
+		ret = replay_frame(r, at, false);
+		if (ret)
+			return ret;
+		frame = r->t->s.delay_ms * 1000000ULL;
+	}
+	return 0;
+}
+
+static int replay_top(struct top *t)
+{
+	struct replayer r = { .t = t, .target_s = -1 };
+	const char *slash = strrchr(t->replay, '/');
+	char err[512];
+	int ret;
+
+	r.name = slash ? slash + 1 : t->replay;
+	t->s.replay = true;
+	t->s.goto_s = -1;
+	if (!t->batch && !top_ui_open()) {
+		p_err("standard input and output must be a terminal; -b prints snapshots instead");
+		return EXIT_TOOL;
+	}
+	for (;;) {
+		struct vl_session s = { 0 };
+		struct vl_replay rp = { .s = &s, .tap = replay_tap, .tap_ctx = &r };
+
+		if (t->rules_path && !(s.rs = rules_open(t->rules_path, err, sizeof(err)))) {
+			top_ui_close();
+			p_err("%s", err);
+			return EXIT_TOOL;
+		}
+		r.s = &s;
+		r.first_ts = r.frame_records = 0;
+		r.restart = false;
+		ret = replay_run(&rp, t->replay, err, sizeof(err));
+		if (ret < 0) {
+			top_ui_close();
+			p_err("%s", err);
+		} else if (!ret) {
+			/* the end: the last frame, on the screen until q */
+			if (!t->batch || !t->iterations || r.shown < t->iterations)
+				replay_frame(&r, s.pipe.st.last_ts, true);
+		}
+		t->agg = NULL;
+		if (!r.restart) {
+			top_ui_close();
+			replay_warn(&rp);
+		}
+		replay_free(&rp);
+		session_free(&s);
+		if (!r.restart)
+			return ret < 0 ? EXIT_TOOL : EXIT_OK;
+	}
+}
+
 int do_top(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -365,6 +524,7 @@ int do_top(int argc, char **argv)
 		{ "holds",	no_argument, NULL, 'H' },
 		{ "check",	no_argument, NULL, 'C' },
 		{ "fs",		required_argument, NULL, 'F' },
+		{ "replay",	required_argument, NULL, 'P' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -446,6 +606,9 @@ int do_top(int argc, char **argv)
 		case 'F':
 			t.fslist = optarg;
 			break;
+		case 'P':
+			t.replay = optarg;
+			break;
 		default:
 			return top_help();
 		}
@@ -462,6 +625,18 @@ int do_top(int argc, char **argv)
 	}
 	if (json_output)
 		t.batch = true;
+	if (t.replay) {
+		if (t.holds || t.check || t.fslist) {
+			p_err("--replay shows what the recording holds: no --holds, --check or --fs");
+			return EXIT_TOOL;
+		}
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		ret = replay_top(&t);
+		cleanup(&t);
+		return ret;
+	}
 
 	ret = setup(&t);
 	if (ret) {

@@ -52,8 +52,15 @@ static int on_record(void *ctx, const void *rec, size_t size)
 		}
 		session_start(r->s);
 	}
+	/* first: a screen showing the state up to a moment shows it before this record */
+	if (r->tap) {
+		int ret = r->tap(r->tap_ctx, rec, size);
+
+		if (ret)
+			return ret;
+	}
 	pipeline_feed(&r->s->pipe, rec, size);
-	return r->tap ? r->tap(r->tap_ctx, rec, size) : 0;
+	return 0;
 }
 
 /* @path's older segments, oldest first, then @path: those of the same recording. */
@@ -88,6 +95,8 @@ int replay_stream(struct vl_replay *r, FILE *f, const char *name, char *err, siz
 		r->files[r->nfiles++] = xstrdup(name);
 	err[0] = '\0';
 	ret = trace_read_file(f, name, &cb, &st, err, errlen);
+	if (ret > 0)
+		return ret;	/* the tap asked to stop */
 	if (ret && !err[0])
 		snprintf(err, errlen, "%s: unreadable (%s)", name, strerror(-ret));
 	r->records += st.records;
@@ -128,6 +137,8 @@ int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen)
 			setvbuf(f, NULL, _IOFBF, 1 << 20);
 			ret = replay_stream(r, f, r->files[i], err, errlen);
 			fclose(f);
+			if (ret > 0)
+				return ret;
 		}
 		if (ret && !r->records)
 			return ret;

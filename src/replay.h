@@ -12,7 +12,7 @@
 
 struct vl_replay {
 	struct vl_session *s;
-	/* each record after the pipeline took it (export, the screen); non-zero stops */
+	/* each record before the pipeline takes it (the screen); a positive return stops */
 	vl_trace_record_fn tap;
 	void *tap_ctx;
 	int nfiles;
@@ -27,7 +27,8 @@ struct vl_replay {
 /*
  * Read @path and the older segments of its recording, feeding @r->s. 0,
  * or a negative errno with @err set when nothing could be read; damage
- * after a good start is in @r->damage, everything before it fed.
+ * after a good start is in @r->damage, everything before it fed. The tap's
+ * positive return, as is, when it stopped the reading.
  */
 int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen);
 /* One trace from @f (named @name), as replay_run() reads each; then replay_stream_end(). */

@@ -137,6 +137,7 @@ static const char *const help_text[] = {
 	"  enter  detail of the selected lock (histograms, waiters, holders, stack)",
 	"  esc    close the detail     space p  pause the display",
 	"  + -    refresh slower, faster          q  quit",
+	"  replay: space pause, n step, [ ] 10 s back, on, g go to a second",
 	"",
 	"Waits come from contention_begin/end; holds from traced acquire/release",
 	"(with --holds); deviations from the rules of locking.rst (with --check).",
@@ -167,6 +168,8 @@ void top_ui_draw(struct top_state *s, const struct top_status *st, struct vl_agg
 	snprintf(line, sizeof(line), "rules %s (%s)", st->rules_version[0] ? st->rules_version : "?",
 		 st->rules_source);
 	put_line(y++, line, 0);
+	if (st->where[0])
+		put_line(y++, st->where, A_REVERSE);
 	snprintf(line, sizeof(line), "ev/s %.0f  lost %llu  devs %llu  waits %llu (%s)  holds %llu (%s)",
 		 st->events_per_s, (unsigned long long)st->lost,
 		 (unsigned long long)st->deviations, (unsigned long long)tot->waits,
@@ -344,6 +347,28 @@ bool top_ui_key(struct top_state *s, int timeout_ms)
 			s->delay_ms -= s->delay_ms > 1000 ? 1000 : 100;
 		break;
 	case KEY_RESIZE:
+		break;
+	case 'n':
+	case '.':
+		if (!s->replay)
+			return false;
+		s->step = true;
+		break;
+	case '[':
+	case ']':
+		if (!s->replay)
+			return false;
+		s->jump_s = ch == '[' ? -10 : 10;
+		break;
+	case 'g':
+		if (!s->replay)
+			return false;
+		prompt("go to second: ", buf, sizeof(buf));
+		if (sscanf(buf, "%lf", &s->goto_s) != 1 || s->goto_s < 0) {
+			s->goto_s = -1;
+			snprintf(s->msg, sizeof(s->msg), "'%.60s' is not a second of the recording",
+				 buf);
+		}
 		break;
 	default:
 		return false;

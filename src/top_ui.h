@@ -24,6 +24,11 @@ struct top_state {
 	int delay_ms;			/* refresh interval */
 	bool quit;
 	char msg[128];			/* one line of feedback, e.g. a bad filter */
+	/* --replay: where to go in the recording; the loop takes and clears them */
+	bool replay;
+	bool step;			/* one refresh interval on, while paused */
+	double jump_s;			/* move by this much, back or forth */
+	double goto_s;			/* go to this second, when >= 0 */
 };
 
 /* Take the terminal; false if it is not one. */

@@ -391,6 +391,8 @@ void top_print_status(FILE *f, const struct top_status *st, const struct vl_agg 
 	fprintf(f, "view %s, sort %s, filter %s\n", top_view_name(v), top_col_name(v, sort), fl);
 	if (st->missing[0])
 		fprintf(f, "missing: %s\n", st->missing);
+	if (st->where[0])
+		fprintf(f, "%s\n", st->where);
 }
 
 void top_print_table(FILE *f, const struct top_table *t, int width, int max_rows)
@@ -602,6 +604,8 @@ json_object *top_snapshot_json(const struct top_status *st, struct vl_agg *a,
 	json_object_object_add(o, "rules_source", json_object_new_string(st->rules_source));
 	json_object_object_add(o, "mode", json_object_new_string(st->mode));
 	json_object_object_add(o, "missing", json_object_new_string(st->missing));
+	if (st->where[0])
+		json_object_object_add(o, "replay", json_object_new_string(st->where));
 	json_object_object_add(o, "events_per_s", json_object_new_double(st->events_per_s));
 	json_object_object_add(o, "lost", json_object_new_uint64(st->lost));
 	json_object_object_add(o, "deviations", json_object_new_uint64(st->deviations));

@@ -32,6 +32,7 @@ struct top_status {
 	char rules_source[160];
 	char mode[32];			/* "contention", "contention+check" */
 	char missing[256];		/* what this host cannot show, and why; "" if nothing */
+	char where[96];			/* a replay's file and position; "" live */
 	double events_per_s;
 	uint64_t lost;
 	uint64_t deviations;
