@@ -6,24 +6,13 @@
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
 . "$ROOT/tests/lib/tap.sh"
+. "$ROOT/tests/lib/tmux.sh"
 V=${1:-$ROOT/build/vfslock}
 V=$(realpath "$V")
 tmp=$(mktemp -d /tmp/vlreplay.XXXXXX)
 sock="$tmp/tmux.sock"
 mkdir -p "$tmp/fight"
-tm() { tmux -S "$sock" "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
-screen() { tm capture-pane -p -t t; }
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-20} * 5; i++)); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.2
-	done
-	screen > "$tmp/last-screen"
-	return 1
-}
-keys() { tm send-keys -t t "$@"; sleep 0.6; }
 shown() { screen | grep -o 'replay t.vlt at [0-9.]* s[^ ]*\( ([a-z]*)\)\?' | head -1; }
 at() { shown | grep -o 'at [0-9.]*' | grep -o '[0-9.]*$'; }
 

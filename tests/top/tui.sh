@@ -8,6 +8,7 @@
 set -uo pipefail
 ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
 . "$ROOT/tests/lib/tap.sh"
+. "$ROOT/tests/lib/tmux.sh"
 V=${1:-$ROOT/build/vfslock}
 V=$(realpath "$V")
 tmp=$(mktemp -d /tmp/vltop.XXXXXX)
@@ -16,27 +17,12 @@ fight="$tmp/fight"
 mkdir -p "$fight"
 pids=()
 
-tm() { tmux -S "$sock" "$@"; }
 cleanup() {
 	kill "${pids[@]}" 2>/dev/null
 	tm kill-server 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-# screen: the pane as text now
-screen() { tm capture-pane -p -t t; }
-# wait_for REGEX [SECONDS]: until the screen shows REGEX
-wait_for() {
-	local i
-	for ((i = 0; i < ${2:-20} * 5; i++)); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.2
-	done
-	screen > "$tmp/last-screen"
-	return 1
-}
-keys() { tm send-keys -t t "$@"; sleep 0.6; }
 
 # N processes per side: each creates and unlinks names in the one directory,
 # so each step takes its i_rwsem exclusively
