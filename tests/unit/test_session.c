@@ -16,21 +16,7 @@
 #include "trace.h"
 #include "util.h"
 
-static char dir[] = "/tmp/vl-test-session-XXXXXX";
 
-static int setup(void **state)
-{
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
 
 /* The context of a small recording: rules of 6.1, one traced method, one mount. */
 static void context(struct vl_session *s)
@@ -79,7 +65,7 @@ static void test_meta_and_losses(void **state)
 
 	context(&live);
 	session_start(&live);
-	snprintf(path, sizeof(path), "%s/s.vlt", dir);
+	snprintf(path, sizeof(path), "%s/s.vlt", unit_tmpdir());
 	w = trace_writer_open(path, 0, 3, err, sizeof(err));
 	assert_non_null(w);
 	meta = session_meta_json(&live);
@@ -185,5 +171,5 @@ int main(void)
 		cmocka_unit_test(test_bad_meta),
 	};
 
-	return cmocka_run_group_tests_name("test_session", tests, setup, teardown);
+	return cmocka_run_group_tests_name("test_session", tests, tmpdir_setup, tmpdir_teardown);
 }

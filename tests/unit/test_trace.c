@@ -20,7 +20,6 @@ struct stream {
 	uint32_t n;
 };
 
-static char dir[] = "/tmp/vl-test-trace-XXXXXX";
 
 static void push(struct stream *s, const void *rec, size_t size)
 {
@@ -100,7 +99,7 @@ static char *path_in(const char *name)
 {
 	static char buf[256];
 
-	snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+	snprintf(buf, sizeof(buf), "%s/%s", unit_tmpdir(), name);
 	return buf;
 }
 
@@ -127,19 +126,6 @@ static void write_trace(const char *path, const struct stream *s, uint64_t max_b
 		assert_int_equal(trace_writer_close(w, NULL, NULL), 0);
 }
 
-static int setup(void **state)
-{
-	assert_non_null(mkdtemp(dir));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
-}
 
 static int meta_seen;
 
@@ -329,5 +315,5 @@ int main(void)
 		cmocka_unit_test(test_rotation),
 	};
 
-	return cmocka_run_group_tests_name("test_trace", tests, setup, teardown);
+	return cmocka_run_group_tests_name("test_trace", tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -19,6 +19,28 @@
 #include "lockdoc.h"
 #include "rules.h"
 
+/* A scratch directory for a test group, made by tmpdir_setup(), removed with its files. */
+static inline char *unit_tmpdir(void)
+{
+	static char dir[64];
+
+	return dir;
+}
+
+static inline int tmpdir_setup(void **state)
+{
+	snprintf(unit_tmpdir(), 64, "/tmp/vl-unit-XXXXXX");
+	return mkdtemp(unit_tmpdir()) ? 0 : -1;
+}
+
+static inline int tmpdir_teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", unit_tmpdir());
+	return system(cmd);
+}
+
 /* rules/locking-v<version>.rst of the source tree */
 static inline char *doc_path(const char *version)
 {
