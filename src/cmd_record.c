@@ -425,10 +425,11 @@ out:
 		rc = EXIT_TOOL;
 	}
 	fprintf(stderr, "vfslock: record: %s: %" PRIu64 " records, %" PRIu64 " bytes on disk "
-		"(%.2f per record, %.1f%% of %" PRIu64 " raw), %u segment%s%s, %" PRIu64
-		" lost; %s\n", r->path, ws.records, ws.bytes,
+		"(%.2f per record; the records alone %.2f, %.1f%% of %" PRIu64 " raw), %u segment%s%s, %"
+		PRIu64 " lost; %s\n", r->path, ws.records, ws.bytes,
 		ws.records ? (double)ws.bytes / ws.records : 0.0,
-		ws.raw_bytes ? 100.0 * ws.bytes / ws.raw_bytes : 0.0, ws.raw_bytes, ws.segments,
+		ws.records ? (double)ws.event_bytes / ws.records : 0.0,
+		ws.raw_bytes ? 100.0 * ws.event_bytes / ws.raw_bytes : 0.0, ws.raw_bytes, ws.segments,
 		ws.segments == 1 ? "" : "s", ws.dropped_segments ? " (oldest dropped)" : "",
 		r->s.pipe.st.lost, why);
 	if (r->json_path && write_json(r) && rc == EXIT_OK)

@@ -110,6 +110,8 @@ static int put_block(struct vl_trace_writer *w, uint16_t kind, uint16_t codec, u
 	w->seq++;
 	w->seg_bytes += sizeof(h) + len;
 	w->st.bytes += sizeof(h) + len;
+	if (kind == VL_BLK_EVENTS)
+		w->st.event_bytes += sizeof(h) + len;
 	w->st.blocks++;
 	return 0;
 }

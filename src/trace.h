@@ -103,6 +103,7 @@ struct vl_trace_wstats {
 	uint64_t records;
 	uint64_t blocks;
 	uint64_t bytes;			/* on disk, every segment written */
+	uint64_t event_bytes;		/* of which EVENTS blocks, headers included */
 	uint64_t raw_bytes;		/* records before encoding */
 	uint32_t segments;		/* segments begun */
 	uint32_t dropped_segments;	/* rotated out of the size bound */
