@@ -51,11 +51,7 @@ int main(int argc, char **argv)
 	snprintf(s.rec_rules, sizeof(s.rec_rules), "%s", s.rs->source);
 	s.lock_events = VL_LOCK_EVENTS_ALL;
 	s.all_calls = true;
-	s.mounts.v = xcalloc(1, sizeof(*s.mounts.v));
-	s.mounts.v[0].mnt = xstrdup("/mnt/tmp");
-	s.mounts.v[0].fstype = xstrdup("tmpfs");
-	s.mounts.v[0].dev = 0x16;
-	s.mounts.n = 1;
+	mounts_add(&s.mounts, "/mnt/tmp", "tmpfs", 0x16);
 	f = catalog_add(&s.cat, 0xffffffff81300000ull, "shmem_mknod", "");
 	catalog_add_role(f, "inode_operations", "mknod");
 	catalog_add_fstype(f, "tmpfs");

@@ -144,9 +144,25 @@ static void mark_counters(struct rec *r)
 	r->last_stats_ts = ts;
 }
 
+static struct vl_live_opts live_opts(struct rec *r)
+{
+	return (struct vl_live_opts){
+		.watch_all = !r->has_cmd,
+		.lock_events = r->s.lock_events,
+		.all_calls = r->s.all_calls,
+		.ring_bytes = r->ring_bytes,
+		.kb = r->kb,
+		.cat = &r->s.cat,
+		.eng = r->s.eng,
+		.disc = &r->disc,
+		.on_record = on_record,
+		.ctx = r,
+	};
+}
+
 static int setup_checks(struct rec *r, char *err, size_t errlen)
 {
-	struct vl_live_opts lo = { 0 };
+	struct vl_live_opts lo;
 	struct ksyms *ks;
 	int ret, i;
 
@@ -170,16 +186,7 @@ static int setup_checks(struct rec *r, char *err, size_t errlen)
 	r->s.traced = xcalloc(VL_CATALOG_MAX, 1);
 	for (i = 0; i < r->s.cat.nfns; i++)
 		r->s.traced[i] = engine_fn_checked(r->s.eng, &r->s.cat.fns[i]);
-	lo.watch_all = !r->has_cmd;
-	lo.lock_events = r->s.lock_events;
-	lo.all_calls = r->s.all_calls;
-	lo.ring_bytes = r->ring_bytes;
-	lo.kb = r->kb;
-	lo.cat = &r->s.cat;
-	lo.eng = r->s.eng;
-	lo.disc = &r->disc;
-	lo.on_record = on_record;
-	lo.ctx = r;
+	lo = live_opts(r);
 	ret = live_open(&r->live, &lo, err, errlen);
 	r->live_open = true;
 	return ret;
@@ -187,10 +194,7 @@ static int setup_checks(struct rec *r, char *err, size_t errlen)
 
 static int attach(struct rec *r, char *err, size_t errlen)
 {
-	struct vl_live_opts lo = { .watch_all = !r->has_cmd, .lock_events = r->s.lock_events,
-				   .all_calls = r->s.all_calls, .ring_bytes = r->ring_bytes,
-				   .kb = r->kb, .cat = &r->s.cat, .eng = r->s.eng,
-				   .disc = &r->disc, .on_record = on_record, .ctx = r };
+	struct vl_live_opts lo = live_opts(r);
 	int ret = contend_attach(&r->c, err, errlen);
 
 	if (ret || !r->live_open)

@@ -87,6 +87,15 @@ int discover_mounts(const char *mountinfo, const char *fslist, struct vl_mounts 
 	return 0;
 }
 
+void mounts_add(struct vl_mounts *m, const char *mnt, const char *fstype, uint32_t dev)
+{
+	m->v = xrealloc(m->v, (m->n + 1) * sizeof(*m->v));
+	m->v[m->n].mnt = xstrdup(mnt);
+	m->v[m->n].fstype = xstrdup(fstype);
+	m->v[m->n].dev = dev;
+	m->n++;
+}
+
 int discover_new_mounts(const char *mountinfo, const char *fslist, struct vl_mounts *known,
 			struct vl_mounts *fresh)
 {
@@ -102,11 +111,7 @@ int discover_new_mounts(const char *mountinfo, const char *fslist, struct vl_mou
 			;
 		if (k < known->n)
 			continue;
-		known->v = xrealloc(known->v, (known->n + 1) * sizeof(*known->v));
-		known->v[known->n].mnt = xstrdup(now.v[i].mnt);
-		known->v[known->n].fstype = xstrdup(now.v[i].fstype);
-		known->v[known->n].dev = now.v[i].dev;
-		known->n++;
+		mounts_add(known, now.v[i].mnt, now.v[i].fstype, now.v[i].dev);
 		fresh->v = xrealloc(fresh->v, (fresh->n + 1) * sizeof(*fresh->v));
 		fresh->v[fresh->n] = now.v[i];
 		now.v[i].mnt = now.v[i].fstype = NULL;

@@ -31,6 +31,8 @@ int discover_mounts(const char *mountinfo, const char *fslist, struct vl_mounts 
  */
 int discover_new_mounts(const char *mountinfo, const char *fslist, struct vl_mounts *known,
 			struct vl_mounts *fresh);
+/* Append a copy of @mnt, @fstype and @dev to @m. */
+void mounts_add(struct vl_mounts *m, const char *mnt, const char *fstype, uint32_t dev);
 void mounts_free(struct vl_mounts *m);
 
 /* A filesystem type instance found by discovery. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,12 @@ static int cmp_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* Text symbols only: stacks and method pointers point at code. */
+static bool code_symbol(char type)
+{
+	return type == 't' || type == 'T' || type == 'w' || type == 'W';
+}
+
 static struct ksyms *ksyms__read(FILE *f)
 {
 	struct ksyms *ks;
@@ -52,8 +59,7 @@ static struct ksyms *ksyms__read(FILE *f)
 
 		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &addr, &type, name, mod) < 3)
 			continue;
-		/* text symbols only: stacks and method pointers point at code */
-		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
+		if (!code_symbol(type))
 			continue;
 		if (ks->n == cap) {
 			cap = cap ? cap * 2 : 65536;
@@ -112,7 +118,7 @@ char *ksyms__snapshot(const char *path, size_t *len)
 		oom();
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*x %c", &type) == 1 &&
-		    (type == 't' || type == 'T' || type == 'w' || type == 'W'))
+		    code_symbol(type))
 			fputs(line, out);
 	fclose(f);
 	fclose(out);

@@ -59,12 +59,21 @@ static size_t min_size(uint16_t type)
 	}
 }
 
+/* A counters record holds the nstat counters it says it does (those we know of). */
+static bool stats_fit(const struct vl_ev_stats *s)
+{
+	uint32_t n = s->nstat < VL_STAT_MAX ? s->nstat : VL_STAT_MAX;
+
+	return offsetof(struct vl_ev_stats, v) + n * sizeof(s->v[0]) <= s->hdr.size;
+}
+
 int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 {
 	const struct vl_ev_hdr *h = data;
 	int i;
 
-	if (size < sizeof(*h) || h->size > size || h->size < min_size(h->type)) {
+	if (size < sizeof(*h) || h->size > size || h->size < min_size(h->type) ||
+	    (h->type == VL_EV_STATS && !stats_fit(data))) {
 		p->st.bad++;
 		return -EINVAL;
 	}
@@ -124,10 +133,6 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 		const struct vl_ev_stats *s = data;
 		uint32_t n = s->nstat < VL_STAT_MAX ? s->nstat : VL_STAT_MAX;
 
-		if (offsetof(struct vl_ev_stats, v) + n * sizeof(s->v[0]) > h->size) {
-			p->st.bad++;
-			return -EINVAL;
-		}
 		memcpy(p->st.kstats, s->v, n * sizeof(s->v[0]));
 		break;
 	}

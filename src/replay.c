@@ -127,14 +127,11 @@ int replay_run(struct vl_replay *r, const char *path, char *err, size_t errlen)
 
 	find_segments(r, path);
 	for (i = 0; i < r->nfiles; i++) {
-		FILE *f = fopen(r->files[i], "rb");
+		FILE *f = trace_open(r->files[i], err, errlen);
 
 		if (!f) {
-			snprintf(err, errlen, "%s: %s", r->files[i], strerror(errno));
 			ret = -errno;
 		} else {
-			/* blocks are read whole: a large stdio buffer saves system calls */
-			setvbuf(f, NULL, _IOFBF, 1 << 20);
 			ret = replay_stream(r, f, r->files[i], err, errlen);
 			fclose(f);
 			if (ret > 0)

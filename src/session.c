@@ -107,7 +107,8 @@ static int load_catalog(struct vl_session *s, json_object *a, char *err, size_t 
 	size_t i, n = json_object_array_length(a);
 	int j;
 
-	s->traced = xrealloc(s->traced, VL_CATALOG_MAX);
+	if (!s->traced)
+		s->traced = xcalloc(VL_CATALOG_MAX, 1);
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_array_get_idx(a, i), *roles, *kinds, *v;
 		const char *name, *module, *fstypes;
@@ -223,11 +224,7 @@ int session_load_meta(struct vl_session *s, const char *json, size_t len, char *
 
 		if (!fstype || !(v = member(x, "dev", json_type_int, "mounts", err, errlen)))
 			goto out;
-		s->mounts.v = xrealloc(s->mounts.v, (s->mounts.n + 1) * sizeof(*s->mounts.v));
-		s->mounts.v[s->mounts.n].mnt = xstrdup(mnt);
-		s->mounts.v[s->mounts.n].fstype = xstrdup(fstype);
-		s->mounts.v[s->mounts.n].dev = json_object_get_int64(v);
-		s->mounts.n++;
+		mounts_add(&s->mounts, mnt, fstype, json_object_get_int64(v));
 	}
 	if (!(m = member(o, "catalog", json_type_array, "", err, errlen)))
 		goto out;

@@ -524,16 +524,30 @@ int trace_read_file(FILE *f, const char *name, const struct vl_trace_cb *cb,
 	return ret;
 }
 
+FILE *trace_open(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	/* blocks are read whole: a large stdio buffer saves system calls */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	return f;
+}
+
 int trace_read_path(const char *path, const struct vl_trace_cb *cb, struct vl_trace_rstats *st,
 		    char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = trace_open(path, err, errlen);
 	int ret;
 
 	if (!f)
-		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -errno;
-	/* blocks are read whole: a large stdio buffer saves system calls */
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
+		return -errno;
 	ret = trace_read_file(f, path, cb, st, err, errlen);
 	fclose(f);
 	return ret;

@@ -161,6 +161,8 @@ struct vl_trace_rstats {
  */
 int trace_read_file(FILE *f, const char *name, const struct vl_trace_cb *cb,
 		    struct vl_trace_rstats *st, char *err, size_t errlen);
+/* @path opened for reading blocks; NULL with errno and @err set. */
+FILE *trace_open(const char *path, char *err, size_t errlen);
 int trace_read_path(const char *path, const struct vl_trace_cb *cb, struct vl_trace_rstats *st,
 		    char *err, size_t errlen);
 /* Only the header of @path, checked. */

@@ -27,11 +27,7 @@ static void seed(const char *dir, const char *name, bool with_records, bool end,
 	snprintf(s.mode, sizeof(s.mode), "check+contention");
 	s.lock_events = VL_LOCK_EVENTS_ALL;
 	s.all_calls = true;
-	s.mounts.v = xcalloc(1, sizeof(*s.mounts.v));
-	s.mounts.v[0].mnt = xstrdup("/mnt/tmp");
-	s.mounts.v[0].fstype = xstrdup("tmpfs");
-	s.mounts.v[0].dev = 0x16;
-	s.mounts.n = 1;
+	mounts_add(&s.mounts, "/mnt/tmp", "tmpfs", 0x16);
 	f = catalog_add(&s.cat, 0xffffffff81000000ull, "simple_lookup", "");
 	catalog_add_role(f, "inode_operations", "lookup");
 	catalog_add_fstype(f, "tmpfs");

@@ -8,16 +8,7 @@ uname -r > $S/kernel
 mkdir -p /mnt/tmp/stress /mnt/tmp/killed /mnt/tiny
 STRESS="stress-ng -q --dir 1 --rename 1 --open 1 --link 1 --temp-path"
 
-# wait_file FILE REGEX SECONDS
-wait_file() {
-	i=0
-	while [ $i -lt $(($3 * 2)) ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.5
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$(dirname "$0")/../lib/guest.sh"
 
 # 1. a clean recording: the trace, and the result the live pipeline gave
 vfslock record -o $S/stress.vlt --fs tmpfs --json $S/live.json -- \

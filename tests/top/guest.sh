@@ -8,16 +8,7 @@ uname -r > $S/kernel
 mkdir -p /mnt/tmp/fight /mnt/tmp/stress
 export TERM=screen LC_ALL=C.UTF-8
 
-# wait_file FILE REGEX SECONDS
-wait_file() {
-	i=0
-	while [ $i -lt $(($3 * 2)) ]; do
-		grep -Eq "$2" "$1" 2>/dev/null && return 0
-		sleep 0.5
-		i=$((i + 1))
-	done
-	return 1
-}
+. "$(dirname "$0")/../lib/guest.sh"
 
 # 1. batch: one snapshot, taken when top is told to stop after the fight
 vfslock top -j --holds --fs tmpfs -d 3600 > $S/fight.json 2> $S/fight.err &

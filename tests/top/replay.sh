@@ -73,7 +73,7 @@ p1=$(at)
 sleep 2.5
 p2=$(at)
 t_check "space pauses the recording's time ($p1 -> $p2, $(shown))" \
-	bash -c "[ '$p1' = '$p2' ] && screen_has=1 && [ -n '$p1' ]"
+	test -n "$p1" -a "$p1" = "$p2"
 screen | grep -q '(paused)' && t_ok "the header says paused" || t_not_ok "the header says paused"
 keys n
 p3=$(at)
@@ -82,15 +82,16 @@ t_check "n steps one refresh interval ($p2 -> $p3)" \
 keys '['
 p4=$(at)
 t_check "[ goes back 10 s, or to the start ($p3 -> $p4)" \
-	python3 -c "import sys; sys.exit(not (float('$p4') == max(1.0, float('$p3') - 10) or float('$p4') <= 1.0))"
+	python3 -c "import sys; sys.exit(float('$p4') != max(1.0, float('$p3') - 10))"
 keys g
 keys 7 Enter
 p5=$(at)
 t_check "g 7 goes to second 7 ($p5)" python3 -c "import sys; sys.exit(float('$p5') != 7.0)"
 keys ']'
 p6=$(at)
-t_check "] goes on 10 s, to the end at most ($p6, $(shown))" \
-	bash -c "screen_line='$(shown)'; [[ \$screen_line == *'(end)'* ]] || python3 -c 'import sys; sys.exit(float(\"$p6\") != 17.0)'"
+line=$(shown)
+t_check "] goes on 10 s, to the end at most ($p6, $line)" \
+	python3 -c "import sys; sys.exit(not ('(end)' in '$line' or float('$p6') == 17.0))"
 keys q
 sleep 1
 t_check "q leaves with status 0 ($(cat "$tmp/tui.rc" 2>/dev/null))" grep -q 'rc=0' "$tmp/tui.rc"
