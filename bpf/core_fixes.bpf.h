@@ -10,6 +10,25 @@
 #include <bpf/bpf_core_read.h>
 
 /*
+ * arch/x86/mm/maccess.c, copy_from_kernel_nofault_allowed(): later kernels
+ * refuse a non-canonical address before reading it; 6.1's (Debian
+ * 6.1.0-56) lets it through to a general protection fault, which the
+ * exception fixup survives but WARNs about (ex_handler_uaccess). A pointer
+ * read out of an object that may be changing under us (list poison such as
+ * 0xdead000000000100, a torn value) is followed only if it lies where x86-64
+ * puts kernel memory: at or above 0xff00000000000000 (5-level paging; 4-level
+ * starts higher still). Elsewhere, above the user half.
+ */
+static __always_inline __u64 kptr(__u64 p)
+{
+#if defined(__TARGET_ARCH_x86)
+	return p >= 0xff00000000000000ULL ? p : 0;
+#else
+	return p >= 0x8000000000000000ULL ? p : 0;
+#endif
+}
+
+/*
  * "mm: add FAULT_FLAG_VMA_LOCK flag" (v6.4): page faults may run under
  * their vma's own lock, taken for read, instead of mmap_lock; vmf->flags
  * says which. Absent before: 0, and every fault holds mmap_lock.

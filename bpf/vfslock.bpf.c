@@ -486,6 +486,7 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 	struct inode *inode = NULL;
 	struct address_space *mapping = NULL;
 	struct vm_area_struct *vma;
+	struct file *file;
 	__u64 p;
 
 	*sb = 0;
@@ -494,15 +495,17 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 		inode = (struct inode *)arg;
 		break;
 	case VL_ARG_DENTRY:
-		inode = BPF_CORE_READ((struct dentry *)arg, d_inode);
+		inode = (void *)kptr((__u64)BPF_CORE_READ((struct dentry *)arg, d_inode));
 		if (!inode)
-			*sb = (__u64)BPF_CORE_READ((struct dentry *)arg, d_sb);
+			*sb = kptr((__u64)BPF_CORE_READ((struct dentry *)arg, d_sb));
 		break;
 	case VL_ARG_FILE:
-		inode = BPF_CORE_READ((struct file *)arg, f_inode);
+		inode = (void *)kptr((__u64)BPF_CORE_READ((struct file *)arg, f_inode));
 		break;
 	case VL_ARG_PATH:
-		inode = BPF_CORE_READ((struct path *)arg, dentry, d_inode);
+		inode = (void *)kptr((__u64)BPF_CORE_READ((struct path *)arg, dentry));
+		if (inode)
+			inode = (void *)kptr((__u64)BPF_CORE_READ((struct dentry *)inode, d_inode));
 		break;
 	case VL_ARG_SB:
 		*sb = arg;
@@ -524,7 +527,7 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 	case VL_ARG_PAGE_OUT:
 		if (!at_ret0)
 			return NULL;
-		p = out_folio(arg);
+		p = kptr(out_folio(arg));
 		if (!p)
 			return NULL;
 		mapping = BPF_CORE_READ((struct page *)p, mapping);
@@ -532,24 +535,29 @@ static __always_inline struct inode *arg_objects(__u8 kind, __u64 arg, __u64 *sb
 			mapping = NULL;
 		break;
 	case VL_ARG_FILE_LOCK: {
-		struct file *file = file_lock_file((void *)arg);
-
-		inode = BPF_CORE_READ(file, f_inode);
+		file = (void *)kptr((__u64)file_lock_file((void *)arg));
+		if (file)
+			inode = (void *)kptr((__u64)BPF_CORE_READ(file, f_inode));
 		break;
 	}
 	case VL_ARG_VMF:
 	case VL_ARG_VMA:
 		vma = kind == VL_ARG_VMA ? (void *)arg :
-					   BPF_CORE_READ((struct vm_fault *)arg, vma);
-		inode = BPF_CORE_READ(vma, vm_file, f_inode);
+			(void *)kptr((__u64)BPF_CORE_READ((struct vm_fault *)arg, vma));
+		if (!vma)
+			return NULL;
+		file = (void *)kptr((__u64)BPF_CORE_READ(vma, vm_file));
+		if (file)
+			inode = (void *)kptr((__u64)BPF_CORE_READ(file, f_inode));
 		break;
 	default:
 		return NULL;
 	}
+	mapping = (void *)kptr((__u64)mapping);
 	if (mapping)
-		inode = BPF_CORE_READ(mapping, host);
+		inode = (void *)kptr((__u64)BPF_CORE_READ(mapping, host));
 	if (inode)
-		*sb = (__u64)BPF_CORE_READ(inode, i_sb);
+		*sb = kptr((__u64)BPF_CORE_READ(inode, i_sb));
 	return inode;
 }
 
