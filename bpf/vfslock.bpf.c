@@ -116,13 +116,31 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* A method record is too large for the BPF stack: build it here. */
+/*
+ * A method record is too large for the BPF stack: build it here, one per
+ * level a program may run at on a CPU. The programs of different method
+ * arities are different programs, so the kernel's own recursion guard
+ * lets one run inside another: a softirq (an RCU callback freeing an
+ * inode) calling a method while a task's own method program is half-way
+ * through its record. With one buffer, the inner call overwrote the outer
+ * record. Levels: task, softirq, hardirq, NMI.
+ */
+#define VL_SCRATCH_LEVELS	4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VL_SCRATCH_LEVELS);
+	__type(key, __u32);
+	__type(value, struct vl_ev_method);
+} method_scratch SEC(".maps");
+
+/* How many method_scratch levels are in use on this CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vl_ev_method);
-} method_scratch SEC(".maps");
+	__type(value, __u32);
+} scratch_depth SEC(".maps");
 
 /*
  * The method that may not block a task is inside: set at its entry,
@@ -170,6 +188,41 @@ static __always_inline void stat_inc(__u32 idx)
  * an irq_work each, which is most of the price of a small record. The daemon
  * also polls on a short timeout, so nothing waits long.
  */
+/*
+ * Takes this CPU's next scratch level, NULL when none is left (counted).
+ * No atomic needed: a program that interrupts this one between the read
+ * and the write takes the same level, but gives it back (scratch_put)
+ * before this one goes on, as interrupts nest.
+ */
+static __always_inline struct vl_ev_method *scratch_get(__u32 **depth)
+{
+	__u32 zero = 0, lvl;
+	__u32 *d = bpf_map_lookup_elem(&scratch_depth, &zero);
+	struct vl_ev_method *e;
+
+	*depth = NULL;
+	if (!d)
+		return NULL;
+	lvl = *d;
+	*d = lvl + 1;
+	*depth = d;
+	if (lvl) {
+		stat_inc(VL_STAT_IRQ_NESTED);
+		if (lvl >= VL_SCRATCH_LEVELS) {
+			stat_inc(VL_STAT_TOO_DEEP);
+			return NULL;
+		}
+	}
+	e = bpf_map_lookup_elem(&method_scratch, &lvl);
+	return e;
+}
+
+static __always_inline void scratch_put(__u32 *depth)
+{
+	if (depth && *depth)
+		*depth -= 1;
+}
+
 static __always_inline __u64 rb_flags(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
@@ -906,28 +959,23 @@ static __always_inline void nb_exit(__u64 ip)
  * arguments, and the objects read from them (the task filter is the
  * caller's). NULL: nothing to record.
  */
-static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int nargs,
-							  __u64 pid_tgid, bool exit, bool at_ret0,
-							  struct vl_method_cfg **cfgp,
-							  bool *watched_fs)
+static __always_inline bool method_begin(struct vl_ev_method *e, __u64 *ctx, const int nargs,
+					 __u64 pid_tgid, bool exit, bool at_ret0,
+					 struct vl_method_cfg **cfgp, bool *watched_fs)
 {
 	struct vl_method_cfg *cfg;
-	struct vl_ev_method *e;
 	__u64 ip, last_sb = 0;
-	__u32 zero = 0, last_dev = 0;
+	__u32 last_dev = 0;
 	int i;
 
 	ip = bpf_get_func_ip(ctx);
 	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
 	if (!cfg) {
 		stat_inc(VL_STAT_NO_CFG);
-		return NULL;
+		return false;
 	}
 	if (exit && !(cfg->flags & VL_CFG_EXIT_EVENT))
-		return NULL;
-	e = bpf_map_lookup_elem(&method_scratch, &zero);
-	if (!e)
-		return NULL;
+		return false;
 
 	e->ip = ip;
 	e->attach_id = cfg->attach_id;
@@ -952,7 +1000,7 @@ static __always_inline struct vl_ev_method *method_begin(__u64 *ctx, const int n
 				  &last_sb, &last_dev);
 	}
 	*cfgp = cfg;
-	return e;
+	return true;
 }
 
 static __always_inline int method_submit(struct vl_ev_method *e, __u16 type, __u32 size,
@@ -1012,20 +1060,17 @@ static __always_inline void need_read(struct vl_ev_method *e, const struct vl_me
 		e->flags |= VL_MF_SUSPECT;
 }
 
-static __always_inline int method_enter(__u64 *ctx, const int nargs)
+static __always_inline int method_enter_in(struct vl_ev_method *e, __u64 *ctx, const int nargs,
+					   __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_method_cfg *cfg = NULL;
-	struct vl_ev_method *e;
 	bool watched_fs;
 	__u8 rw_done = 0;
 	__u32 size;
 	int i;
 
-	if (!task_watched(pid_tgid))
-		return 0;
-	e = method_begin(ctx, nargs, pid_tgid, false, false, &cfg, &watched_fs);
-	if (!e || !cfg || !watched_fs)
+	if (!method_begin(e, ctx, nargs, pid_tgid, false, false, &cfg, &watched_fs) || !cfg ||
+	    !watched_fs)
 		return 0;
 	if (cfg->flags & VL_CFG_READS_RCU_WALK) {
 		if (in_rcu_walk(cfg, e))
@@ -1075,30 +1120,39 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
 	return method_submit(e, VL_EV_METHOD_ENTER, size, pid_tgid);
 }
 
+static __always_inline int method_enter(__u64 *ctx, const int nargs)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_ev_method *e;
+	__u32 *depth;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	e = scratch_get(&depth);
+	if (e)
+		method_enter_in(e, ctx, nargs, pid_tgid);
+	scratch_put(depth);
+	return 0;
+}
+
 /*
  * Exit records carry what a method left behind: the return value, the
  * objects re-read, and the needs read at return (write_begin's folio, a
  * fault's page). Like entries, they are sent only when a need is unmet.
  */
-static __always_inline int method_exit(__u64 *ctx)
+static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_method_cfg *cfg = NULL;
-	struct vl_ev_method *e;
 	bool watched_fs;
 	__u64 ret = 0;
 	__u32 size = VL_METHOD_EV_SIZE_NOSTACK;
 	__u8 rw_done = 0;
 	int i;
 
-	if (!task_watched(pid_tgid))
-		return 0;
-	nb_exit(bpf_get_func_ip(ctx));
 	/* void methods: the helper fails and 0 stands */
 	bpf_get_func_ret(ctx, &ret);
-	e = method_begin(ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, VL_RET32(ret) == 0, &cfg,
-			 &watched_fs);
-	if (!e || !cfg || !watched_fs)
+	if (!method_begin(e, ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, VL_RET32(ret) == 0,
+			  &cfg, &watched_fs) || !cfg || !watched_fs)
 		return 0;
 	e->ret = ret;
 	#pragma unroll
@@ -1120,6 +1174,22 @@ static __always_inline int method_exit(__u64 *ctx)
 	if (e->flags & VL_MF_SUSPECT)
 		size = method_stack(ctx, e, false);
 	return method_submit(e, VL_EV_METHOD_EXIT, size, pid_tgid);
+}
+
+static __always_inline int method_exit(__u64 *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct vl_ev_method *e;
+	__u32 *depth;
+
+	if (!task_watched(pid_tgid))
+		return 0;
+	nb_exit(bpf_get_func_ip(ctx));
+	e = scratch_get(&depth);
+	if (e)
+		method_exit_in(e, ctx, pid_tgid);
+	scratch_put(depth);
+	return 0;
 }
 
 /*
@@ -1161,14 +1231,11 @@ static __always_inline bool stack_has(const struct vl_ev_method *e, __u64 ip, __
  * inside a no-block method: the method, or something it called, slept.
  * The record carries the call's entry and the stack where it slept.
  */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+static __always_inline int block_report(struct vl_ev_method *e, void *ctx, struct nb_call *c,
+					struct task_struct *prev, __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid, zero = 0;
+	__u32 tid = (__u32)pid_tgid;
 	struct vl_method_cfg *cfg;
-	struct vl_ev_method *e;
-	struct nb_call *c;
 	bool watched_fs = false;
 	__u64 last_sb = 0;
 	__u32 last_dev = 0;
@@ -1176,15 +1243,6 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	long n;
 	int i;
 
-	if (preempt)
-		return 0;
-	c = bpf_task_storage_get(&nb_calls, prev, 0, 0);
-	if (!c || c->reported || !c->depth)
-		return 0;
-	c->reported = 1;
-	e = bpf_map_lookup_elem(&method_scratch, &zero);
-	if (!e)
-		return 0;
 	__builtin_memset(e->need_held, VL_HELD_NA, sizeof(e->need_held));
 	__builtin_memcpy(e->args, c->args, sizeof(e->args));
 	/* the objects, as at entry, so the report can name them */
@@ -1225,6 +1283,26 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	}
 	stat_inc(VL_STAT_BLOCKED);
 	return method_submit(e, VL_EV_METHOD_BLOCK, sizeof(*e), pid_tgid);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct vl_ev_method *e;
+	struct nb_call *c;
+	__u32 *depth;
+
+	if (preempt)
+		return 0;
+	c = bpf_task_storage_get(&nb_calls, prev, 0, 0);
+	if (!c || c->reported || !c->depth)
+		return 0;
+	c->reported = 1;
+	e = scratch_get(&depth);
+	if (e)
+		block_report(e, ctx, c, prev, bpf_get_current_pid_tgid());
+	scratch_put(depth);
+	return 0;
 }
 
 /* ---- tasks ------------------------------------------------------------- */

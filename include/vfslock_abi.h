@@ -308,6 +308,8 @@ enum vl_stat {
 				 * memory), or whose exit went unseen (dropped at a sleep) */
 	VL_STAT_NESTED,		/* contention inside a wait already timed (a wait_lock): not timed */
 	VL_STAT_WAITS_FULL,	/* waits map full: a wait not timed */
+	VL_STAT_IRQ_NESTED,	/* method programs run inside another on its CPU (an interrupt) */
+	VL_STAT_TOO_DEEP,	/* of which nested deeper than the record buffers: not followed */
 	VL_STAT_MAX,
 };
 

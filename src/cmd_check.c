@@ -177,6 +177,9 @@ static void print_summary(struct check *ck, FILE *f)
 			" no-block calls not followed (nested in an interrupt, or no memory) or "
 			"whose exit went unseen\n",
 			ck->pipe.st.by_type[VL_EV_METHOD_BLOCK], ck->stats[VL_STAT_NB_STALE]);
+	if (ck->stats[VL_STAT_TOO_DEEP])
+		fprintf(f, "  too deep      %" PRIu64 " method calls nested in interrupts deeper "
+			"than vfslock's record buffers (not judged)\n", ck->stats[VL_STAT_TOO_DEEP]);
 	if (ck->stats[VL_STAT_NO_CFG])
 		fprintf(f, "  unconfigured  %" PRIu64 " method calls found no configuration "
 			"(not judged)\n", ck->stats[VL_STAT_NO_CFG]);
@@ -290,6 +293,10 @@ static json_object *summary_json(struct check *ck)
 			       json_object_new_int64(ck->pipe.st.by_type[VL_EV_METHOD_EXIT]));
 	json_object_object_add(ev, "vma_locked_calls",
 			       json_object_new_int64(ck->stats[VL_STAT_VMA_LOCK]));
+	json_object_object_add(ev, "nested_in_interrupt",
+			       json_object_new_int64(ck->stats[VL_STAT_IRQ_NESTED]));
+	json_object_object_add(ev, "nested_too_deep",
+			       json_object_new_int64(ck->stats[VL_STAT_TOO_DEEP]));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "method_calls",
 			       json_object_new_int64(es->calls + ck->stats[VL_STAT_CALLS_MET]));

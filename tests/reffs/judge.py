@@ -73,6 +73,12 @@ def common(name, r):
           f"{tag} {name}: every traced call found its configuration "
           f"({ev.get('unconfigured_calls')} did not)")
     check(r["filesystems"] == ["vlrefs"], f"{tag} {name}: vlrefs traced, alone ({r['filesystems']})")
+    # a method run in a softirq on top of a task's own call gets a record
+    # buffer of its own; none may be too deep to have one
+    print(f"# {name}: {ev.get('nested_in_interrupt')} method programs nested in an interrupt")
+    check(ev.get("nested_too_deep") == 0,
+          f"{tag} {name}: every call nested in an interrupt followed "
+          f"({ev.get('nested_too_deep')} too deep)")
     # write_end takes seven arguments, the xattr handlers' set eight
     limit = "trampolines take at most six arguments"
     missing = [n for n in r["not_traced"] if many_args or limit not in n["why"]]
