@@ -25,6 +25,8 @@ struct rule_count {
 	UT_hash_handle hh;
 };
 
+#define AGG_RECENT_BITS	8
+
 struct vl_agg {
 	const struct vl_mounts *mounts;
 	struct rule_count *rule_counts;
@@ -36,6 +38,9 @@ struct vl_agg {
 	struct vl_agg_dev devs[VL_AGG_DEV_KEEP];
 	int ndevs, dev_next;
 	struct vl_agg_totals tot;
+	/* locks and tasks recently looked up, by cache_slot() of their key */
+	struct vl_agg_lock *recent_locks[1 << AGG_RECENT_BITS];
+	struct vl_agg_task *recent_tasks[1 << AGG_RECENT_BITS];
 	/* [__lock_text_start, __lock_text_end) and the scheduler's: never a caller */
 	uint64_t lock_text[2], sched_text[2];
 };
@@ -164,6 +169,7 @@ static void drop_hold_only(struct vl_agg *a)
 {
 	struct vl_agg_lock *l, *t;
 
+	memset(a->recent_locks, 0, sizeof(a->recent_locks));
 	HASH_ITER(hh, a->locks, l, t) {
 		if (l->wait[0].n || l->wait[1].n)
 			continue;
@@ -175,8 +181,10 @@ static void drop_hold_only(struct vl_agg *a)
 
 static struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
 {
-	struct vl_agg_lock *l;
+	struct vl_agg_lock **slot = &a->recent_locks[cache_slot(lock, AGG_RECENT_BITS)], *l = *slot;
 
+	if (l && l->lock == lock)
+		return l;
 	HASH_FIND(hh, a->locks, &lock, sizeof(lock), l);
 	if (!l) {
 		if (HASH_COUNT(a->locks) >= VL_AGG_MAX_LOCKS)
@@ -186,6 +194,7 @@ static struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
 		l->owner_syscall = -1;
 		HASH_ADD(hh, a->locks, lock, sizeof(lock), l);
 	}
+	*slot = l;
 	return l;
 }
 
@@ -197,25 +206,26 @@ struct vl_agg_lock *agg_lock(struct vl_agg *a, uint64_t lock)
 	return l;
 }
 
-/* comm names, at every wait and hold: a copy, not a format */
-static void set_comm(char dst[VL_COMM_LEN], const char *src)
+/* comm names (VL_COMM_LEN arrays), at every wait and hold: a copy, not a format */
+static void set_comm(char dst[VL_COMM_LEN], const char src[VL_COMM_LEN])
 {
-	size_t n = strnlen(src, VL_COMM_LEN - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	memcpy(dst, src, VL_COMM_LEN - 1);
+	dst[VL_COMM_LEN - 1] = '\0';
 }
 
 static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgid,
 				    const char *comm)
 {
-	struct vl_agg_task *t;
+	struct vl_agg_task **slot = &a->recent_tasks[cache_slot(tid, AGG_RECENT_BITS)], *t = *slot;
 
-	HASH_FIND(hh, a->tasks, &tid, sizeof(tid), t);
-	if (!t) {
-		t = xcalloc(1, sizeof(*t));
-		t->tid = tid;
-		HASH_ADD(hh, a->tasks, tid, sizeof(tid), t);
+	if (!t || t->tid != tid) {
+		HASH_FIND(hh, a->tasks, &tid, sizeof(tid), t);
+		if (!t) {
+			t = xcalloc(1, sizeof(*t));
+			t->tid = tid;
+			HASH_ADD(hh, a->tasks, tid, sizeof(tid), t);
+		}
+		*slot = t;
 	}
 	t->tgid = tgid;
 	if (comm && *comm)
@@ -229,17 +239,16 @@ static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgi
  */
 static void who_add(struct vl_who *who, uint32_t tid, const char *comm, uint64_t ns)
 {
-	int i, least = 0;
+	int i, k;
 
 	/* slots fill in order and never empty: the first free one ends the search */
-	for (i = 0; i < VL_AGG_WHO && who[i].t.n; i++) {
+	for (i = 0; i < VL_AGG_WHO && who[i].t.n; i++)
 		if (who[i].tid == tid)
 			goto add;
-		if (who[i].t.total < who[least].t.total)
-			least = i;
-	}
 	if (i == VL_AGG_WHO)
-		i = least;
+		for (i = 0, k = 1; k < VL_AGG_WHO; k++)
+			if (who[k].t.total < who[i].t.total)
+				i = k;
 	memset(&who[i], 0, sizeof(who[i]));
 	who[i].tid = tid;
 add:

@@ -7,6 +7,8 @@
 #include "lockstate.h"
 #include "util.h"
 
+#define LS_RECENT_BITS	6
+
 struct task_node {
 	struct vl_task t;
 	UT_hash_handle hh;
@@ -14,7 +16,8 @@ struct task_node {
 
 struct vl_lockstate {
 	struct task_node *tasks;
-	struct task_node *last;		/* the task of the last lookup: records come in runs */
+	/* tasks recently looked up, by cache_slot() of their tid */
+	struct task_node *recent[1 << LS_RECENT_BITS];
 	struct vl_lockstate_stats st;
 };
 
@@ -44,28 +47,31 @@ void lockstate_free(struct vl_lockstate *ls)
 
 struct vl_task *lockstate_task(struct vl_lockstate *ls, uint32_t tid)
 {
-	struct task_node *n;
+	struct task_node **slot = &ls->recent[cache_slot(tid, LS_RECENT_BITS)], *n = *slot;
 
+	if (n && n->t.tid == tid)
+		return &n->t;
 	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
+	if (n)
+		*slot = n;
 	return n ? &n->t : NULL;
 }
 
 struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
 {
-	struct task_node *n = ls->last;
+	struct task_node **slot = &ls->recent[cache_slot(tid, LS_RECENT_BITS)], *n = *slot;
 
 	if (n && n->t.tid == tid)
 		return &n->t;
 	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
-	if (n) {
-		ls->last = n;
-		return &n->t;
+	if (!n) {
+		n = xcalloc(1, sizeof(*n));
+		n->t.tid = tid;
+		n->t.tgid = tgid;
+		HASH_ADD(hh, ls->tasks, t.tid, sizeof(n->t.tid), n);
+		ls->st.tasks++;
 	}
-	n = xcalloc(1, sizeof(*n));
-	n->t.tid = tid;
-	n->t.tgid = tgid;
-	HASH_ADD(hh, ls->tasks, t.tid, sizeof(n->t.tid), n);
-	ls->st.tasks++;
+	*slot = n;
 	return &n->t;
 }
 
@@ -92,8 +98,8 @@ void lockstate_task_exit(struct vl_lockstate *ls, uint32_t tid)
 		return;
 	if (n->t.nholds)
 		ls->st.exits_holding++;
-	if (ls->last == n)
-		ls->last = NULL;
+	if (ls->recent[cache_slot(tid, LS_RECENT_BITS)] == n)
+		ls->recent[cache_slot(tid, LS_RECENT_BITS)] = NULL;
 	HASH_DEL(ls->tasks, n);
 	task_free(n);
 	ls->st.tasks--;

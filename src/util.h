@@ -9,6 +9,16 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * The slot of @key in a direct-mapped cache of 1 << @bits entries (Fibonacci
+ * hashing): kept in front of a hash table whose lookups, one or more per
+ * record, cost a chain walk each.
+ */
+static inline unsigned int cache_slot(uint64_t key, unsigned int bits)
+{
+	return (key * 0x9e3779b97f4a7c15ull) >> (64 - bits);
+}
+
 extern bool json_output;	/* -j: machine-readable output */
 extern int verbose;		/* -v, repeatable */
 
