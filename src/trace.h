@@ -90,6 +90,8 @@ typedef int (*vl_trace_record_fn)(void *ctx, const void *rec, size_t size);
 struct vl_evdec {
 	uint8_t *buf;
 	size_t cap;
+	const uint8_t *(*planes)[8];	/* per word of a record: its stored byte columns */
+	size_t nplanes;
 };
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen);

@@ -9,10 +9,14 @@
  * arrival order. Layout in docs/trace-format.md.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "trace.h"
 #include "util.h"
@@ -199,14 +203,94 @@ size_t evenc_take(struct vl_evenc *e, uint8_t *out)
 void evdec_free(struct vl_evdec *d)
 {
 	free(d->buf);
+	free(d->planes);
 	d->buf = NULL;
 	d->cap = 0;
+	d->planes = NULL;
+	d->nplanes = 0;
 }
 
 /* Decoded bytes of one block at most: rows 8-aligned at most double the encoder's bound. */
 #define EVDEC_MAX_DECODED	(2 * EVENC_MAX_RAW + 2 * UINT16_MAX)
-#define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
 #define STRIDE(sz)		(((size_t)(sz) + 7) & ~(size_t)7)
+#define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
+
+/*
+ * Word @w of rows [@i, @i + 16) from its byte columns (NULL: zero), put
+ * together 16 rows at a time: the byte planes interleaved by a transpose
+ * (SSE2 unpacks), then the prefix (a sum for the timestamp, word 0, a XOR
+ * for the rest) carried over the rows.
+ */
+static uint64_t word_16(uint64_t *rows, size_t nw, size_t w, size_t i,
+			const uint8_t *const plane[8], uint64_t prev)
+{
+	uint64_t v[16] __attribute__((aligned(16)));
+	int r;
+#ifdef __SSE2__
+#define PLANE(c) (plane[c] ? _mm_loadu_si128((const __m128i *)(plane[c] + i)) : _mm_setzero_si128())
+	/* rows 0-7 and 8-15 of byte pairs, then of byte quads, then whole words */
+	__m128i x0 = PLANE(0), x1 = PLANE(1), x2 = PLANE(2), x3 = PLANE(3);
+	__m128i x4 = PLANE(4), x5 = PLANE(5), x6 = PLANE(6), x7 = PLANE(7);
+	__m128i a0 = _mm_unpacklo_epi8(x0, x1), a1 = _mm_unpackhi_epi8(x0, x1);
+	__m128i a2 = _mm_unpacklo_epi8(x2, x3), a3 = _mm_unpackhi_epi8(x2, x3);
+	__m128i a4 = _mm_unpacklo_epi8(x4, x5), a5 = _mm_unpackhi_epi8(x4, x5);
+	__m128i a6 = _mm_unpacklo_epi8(x6, x7), a7 = _mm_unpackhi_epi8(x6, x7);
+	__m128i b0 = _mm_unpacklo_epi16(a0, a2), b1 = _mm_unpackhi_epi16(a0, a2);
+	__m128i b2 = _mm_unpacklo_epi16(a1, a3), b3 = _mm_unpackhi_epi16(a1, a3);
+	__m128i b4 = _mm_unpacklo_epi16(a4, a6), b5 = _mm_unpackhi_epi16(a4, a6);
+	__m128i b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
+#undef PLANE
+
+	_mm_store_si128((__m128i *)&v[0], _mm_unpacklo_epi32(b0, b4));
+	_mm_store_si128((__m128i *)&v[2], _mm_unpackhi_epi32(b0, b4));
+	_mm_store_si128((__m128i *)&v[4], _mm_unpacklo_epi32(b1, b5));
+	_mm_store_si128((__m128i *)&v[6], _mm_unpackhi_epi32(b1, b5));
+	_mm_store_si128((__m128i *)&v[8], _mm_unpacklo_epi32(b2, b6));
+	_mm_store_si128((__m128i *)&v[10], _mm_unpackhi_epi32(b2, b6));
+	_mm_store_si128((__m128i *)&v[12], _mm_unpacklo_epi32(b3, b7));
+	_mm_store_si128((__m128i *)&v[14], _mm_unpackhi_epi32(b3, b7));
+#else
+	int c;
+
+	for (r = 0; r < 16; r++) {
+		v[r] = 0;
+		for (c = 0; c < 8; c++)
+			if (plane[c])
+				v[r] |= (uint64_t)plane[c][i + r] << (8 * c);
+	}
+#endif
+	rows += i * nw + w;
+	if (w) {
+		for (r = 0; r < 16; r++, rows += nw)
+			*rows = prev ^= v[r];
+	} else {
+		for (r = 0; r < 16; r++, rows += nw)
+			*rows = prev += v[r];
+	}
+	return prev;
+}
+
+/*
+ * Word @w of rows [@t, @t + @m) of a class from its byte columns: the
+ * prefix goes on from row @t - 1.
+ */
+static void word_rows(uint64_t *rows, size_t nw, size_t w, size_t t, size_t m,
+		      const uint8_t *const plane[8])
+{
+	uint64_t prev = t ? rows[(t - 1) * nw + w] : 0, v;
+	size_t i, end = t + m;
+	int c;
+
+	for (i = t; i + 16 <= end; i += 16)
+		prev = word_16(rows, nw, w, i, plane, prev);
+	for (; i < end; i++) {
+		for (c = 0, v = 0; c < 8; c++)
+			if (plane[c])
+				v |= (uint64_t)plane[c][i] << (8 * c);
+		prev = w ? prev ^ v : prev + v;
+		rows[i * nw + w] = prev;
+	}
+}
 
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen)
@@ -287,46 +371,33 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	}
 	src = raw + data;
 	for (k = 0; k < nclass; k++) {
-		size_t sz = size[k], cn = count[k], bml = (sz + 7) / 8, st = STRIDE(sz);
-		const uint8_t *bm = src, *col;
-		uint8_t *dst = d->buf + off[k];
+		size_t sz = size[k], cn = count[k], nw = STRIDE(sz) / 8;
+		const uint8_t *bm = src;
+		uint64_t *rows = (uint64_t *)(d->buf + off[k]);
 
-		src += bml;
+		src += (sz + 7) / 8;
 		/* a column not stored is zero in every record */
-		memset(dst, 0, st * cn);
-		for (t = 0; t < cn; t += EVDEC_TILE) {
-			size_t m = cn - t < EVDEC_TILE ? cn - t : EVDEC_TILE;
-			uint8_t *rows = dst + t * st;
-
-			for (j = 0, col = src; j < sz; j++) {
-				uint8_t prev;
-
-				if (!(bm[j / 8] & (1 << (j % 8))))
+		memset(rows, 0, nw * 8 * cn);
+		if (nw > d->nplanes) {
+			d->planes = xrealloc(d->planes, nw * sizeof(*d->planes));
+			d->nplanes = nw;
+		}
+		for (j = 0; j < nw; j++) {
+			for (i = 0; i < 8; i++) {
+				d->planes[j][i] = NULL;
+				if (8 * j + i >= sz || !(bm[j] & (1 << i)))
 					continue;
-				if (j < 8) {
-					/* timestamp deltas, summed below */
-					for (i = 0; i < m; i++)
-						rows[i * st + j] = col[t + i];
-				} else {
-					prev = t ? rows[-(ptrdiff_t)st + j] : 0;
-					for (i = 0; i < m; i++) {
-						prev ^= col[t + i];
-						rows[i * st + j] = prev;
-					}
-				}
-				col += cn;
+				d->planes[j][i] = src;
+				src += cn;
 			}
 		}
-		for (j = 0; j < sz; j++)
-			if (bm[j / 8] & (1 << (j % 8)))
-				src += cn;
-		for (i = 1; i < cn; i++) {
-			uint64_t ts, pts;
+		/* a tile of rows at a time, every word of it: the rows stay in L1 */
+		for (t = 0; t < cn; t += EVDEC_TILE) {
+			size_t m = cn - t < EVDEC_TILE ? cn - t : EVDEC_TILE;
 
-			memcpy(&ts, dst + i * st, 8);
-			memcpy(&pts, dst + (i - 1) * st, 8);
-			ts += pts;
-			memcpy(dst + i * st, &ts, 8);
+			for (j = 0; j < nw; j++)
+				if (bm[j])
+					word_rows(rows, nw, j, t, m, d->planes[j]);
 		}
 		cur[k] = 0;
 	}
