@@ -15,4 +15,4 @@ vmrc=$?
 tail -1 "$share/console.log" | sed 's/^/  /'
 if [ "$vmrc" -eq 0 ] && [ ! -f "$share/done" ]; then vmrc=1; fi
 VFSLOCK="$ROOT/build/vfslock" vmsuite_finish record "$KERNEL" "$share" "$vmrc" \
-	"$ROOT/tests/record/judge.py" "record-$KERNEL" '*.json' '*.err' '*.txt' kernel
+	"$ROOT/tests/record/judge.py" "record-$KERNEL" '*.json' '*.err' '*.txt' kernel stress.vlt
