@@ -227,7 +227,9 @@ static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgi
 		}
 		*slot = t;
 	}
-	t->tgid = tgid;
+	/* 0: not known here (a hold's end), not "no process" */
+	if (tgid)
+		t->tgid = tgid;
 	if (comm && *comm)
 		set_comm(t->comm, comm);
 	return t;

@@ -249,6 +249,28 @@ static void test_busiest_waiters_kept(void **state)
 	assert_true(seen);
 }
 
+/* A hold ending keeps the task's process: `top -p PID` matches threads by it. */
+static void test_task_keeps_tgid(void **state)
+{
+	struct fixture *fx = *state;
+	struct vl_agg_task **tasks;
+	int i, n, seen = 0;
+
+	wait_rec(fx, 12, "w", 10, DIR_RWSEM, VL_LOCK_I_RWSEM, VL_MODE_EXCL, 500, 0x1000);
+	lock_rec(fx, 12, 20, VL_OP_ACQUIRE, VL_MODE_EXCL);
+	lock_rec(fx, 12, 30, VL_OP_RELEASE, VL_MODE_EXCL);
+	n = agg_tasks(fx->agg, &tasks);
+	for (i = 0; i < n; i++) {
+		if (tasks[i]->tid != 12)
+			continue;
+		assert_int_equal(tasks[i]->tgid, 12);
+		assert_int_equal(tasks[i]->hold.n, 1);
+		seen = 1;
+	}
+	free(tasks);
+	assert_true(seen);
+}
+
 /* Locks only held, never waited for, are let go past the bound; the others stay. */
 static void test_hold_only_bounded(void **state)
 {
@@ -427,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_directory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_views, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busiest_waiters_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_keeps_tgid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_only_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deviations_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sites_by_function, setup, teardown),
