@@ -184,11 +184,6 @@ static __always_inline void stat_inc(__u32 idx)
 }
 
 /*
- * Wake the reader only once enough has piled up: a wakeup per record costs
- * an irq_work each, which is most of the price of a small record. The daemon
- * also polls on a short timeout, so nothing waits long.
- */
-/*
  * Takes this CPU's next scratch level, NULL when none is left (counted).
  * No atomic needed: a program that interrupts this one between the read
  * and the write takes the same level, but gives it back (scratch_put)
@@ -198,7 +193,6 @@ static __always_inline struct vl_ev_method *scratch_get(__u32 **depth)
 {
 	__u32 zero = 0, lvl;
 	__u32 *d = bpf_map_lookup_elem(&scratch_depth, &zero);
-	struct vl_ev_method *e;
 
 	*depth = NULL;
 	if (!d)
@@ -213,8 +207,7 @@ static __always_inline struct vl_ev_method *scratch_get(__u32 **depth)
 			return NULL;
 		}
 	}
-	e = bpf_map_lookup_elem(&method_scratch, &lvl);
-	return e;
+	return bpf_map_lookup_elem(&method_scratch, &lvl);
 }
 
 static __always_inline void scratch_put(__u32 *depth)
@@ -223,6 +216,11 @@ static __always_inline void scratch_put(__u32 *depth)
 		*depth -= 1;
 }
 
+/*
+ * Wake the reader only once enough has piled up: a wakeup per record costs
+ * an irq_work each, which is most of the price of a small record. The daemon
+ * also polls on a short timeout, so nothing waits long.
+ */
 static __always_inline __u64 rb_flags(void)
 {
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
@@ -957,7 +955,7 @@ static __always_inline void nb_exit(__u64 ip)
 /*
  * What entry and exit records share: the configuration filter, the
  * arguments, and the objects read from them (the task filter is the
- * caller's). NULL: nothing to record.
+ * caller's), built in @e. false: nothing to record.
  */
 static __always_inline bool method_begin(struct vl_ev_method *e, __u64 *ctx, const int nargs,
 					 __u64 pid_tgid, bool exit, bool at_ret0,

@@ -9,7 +9,6 @@
  * arrival order. Layout in docs/trace-format.md.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +214,18 @@ void evdec_free(struct vl_evdec *d)
 #define STRIDE(sz)		(((size_t)(sz) + 7) & ~(size_t)7)
 #define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
 
+/* Row @i of a word from its byte columns (NULL: zero), one byte at a time. */
+static uint64_t word_at(const uint8_t *const plane[8], size_t i)
+{
+	uint64_t v = 0;
+	int c;
+
+	for (c = 0; c < 8; c++)
+		if (plane[c])
+			v |= (uint64_t)plane[c][i] << (8 * c);
+	return v;
+}
+
 /*
  * Word @w of rows [@i, @i + 16) from its byte columns (NULL: zero), put
  * together 16 rows at a time: the byte planes interleaved by a transpose
@@ -250,14 +261,8 @@ static uint64_t word_16(uint64_t *rows, size_t nw, size_t w, size_t i,
 	_mm_store_si128((__m128i *)&v[12], _mm_unpacklo_epi32(b3, b7));
 	_mm_store_si128((__m128i *)&v[14], _mm_unpackhi_epi32(b3, b7));
 #else
-	int c;
-
-	for (r = 0; r < 16; r++) {
-		v[r] = 0;
-		for (c = 0; c < 8; c++)
-			if (plane[c])
-				v[r] |= (uint64_t)plane[c][i + r] << (8 * c);
-	}
+	for (r = 0; r < 16; r++)
+		v[r] = word_at(plane, i + r);
 #endif
 	rows += i * nw + w;
 	if (w) {
@@ -277,17 +282,13 @@ static uint64_t word_16(uint64_t *rows, size_t nw, size_t w, size_t i,
 static void word_rows(uint64_t *rows, size_t nw, size_t w, size_t t, size_t m,
 		      const uint8_t *const plane[8])
 {
-	uint64_t prev = t ? rows[(t - 1) * nw + w] : 0, v;
+	uint64_t prev = t ? rows[(t - 1) * nw + w] : 0;
 	size_t i, end = t + m;
-	int c;
 
 	for (i = t; i + 16 <= end; i += 16)
 		prev = word_16(rows, nw, w, i, plane, prev);
 	for (; i < end; i++) {
-		for (c = 0, v = 0; c < 8; c++)
-			if (plane[c])
-				v |= (uint64_t)plane[c][i] << (8 * c);
-		prev = w ? prev ^ v : prev + v;
+		prev = w ? prev ^ word_at(plane, i) : prev + word_at(plane, i);
 		rows[i * nw + w] = prev;
 	}
 }
