@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# What the VM suites (tests/check, tests/reffs, tests/top) share once the
-# guest has run: the verdict on the boot itself, the judge's lines, the
-# reports kept under build/reports/, and the closing "N passed, M failed".
+# What the VM suites (tests/check, tests/reffs, tests/top, tests/record)
+# share: the guest booted on its script (vmsuite_guest), then the verdict
+# on the boot itself, the judge's lines, the reports kept under
+# build/reports/, and the closing "N passed, M failed".
 
 # vmsuite_kernel "$@": KERNEL from --kernel 6.1|6.12, the suites' only
 # argument, or a usage message and exit 2.
@@ -17,6 +18,20 @@ vmsuite_kernel() {
 		echo "usage: $0 --kernel 6.1|6.12" >&2
 		exit 2
 	fi
+}
+
+# vmsuite_guest SHARE SCRIPT [tests/vm/run OPTION...]: boot KERNEL and run
+# /opt/vfslock/SCRIPT in the guest, its console in SHARE/console.log, whose
+# last line is shown. SCRIPT writes SHARE/done as its last step: VMRC is
+# tests/vm/run's status, or 1 when the script stopped before its end.
+vmsuite_guest() {
+	local share=$1 script=$2
+	shift 2
+	"$ROOT/tests/vm/run" --kernel "$KERNEL" --share "$share" "$@" \
+		-- sh "/opt/vfslock/$script" > "$share/console.log" 2>&1
+	VMRC=$?
+	tail -1 "$share/console.log" | sed 's/^/  /'
+	if [ "$VMRC" -eq 0 ] && [ ! -f "$share/done" ]; then VMRC=1; fi
 }
 
 # vmsuite_finish NAME KERNEL SHARE VMRC JUDGE KEEP [PATTERN...]

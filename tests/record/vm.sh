@@ -9,10 +9,6 @@ vmsuite_kernel "$@"
 
 share=$(mktemp -d)
 trap 'rm -rf "$share"' EXIT
-"$ROOT/tests/vm/run" --kernel "$KERNEL" --cpus 2 --share "$share" --timeout 900 \
-	-- sh /opt/vfslock/tests/record/guest.sh > "$share/console.log" 2>&1
-vmrc=$?
-tail -1 "$share/console.log" | sed 's/^/  /'
-if [ "$vmrc" -eq 0 ] && [ ! -f "$share/done" ]; then vmrc=1; fi
-VFSLOCK="$ROOT/build/vfslock" vmsuite_finish record "$KERNEL" "$share" "$vmrc" \
+vmsuite_guest "$share" tests/record/guest.sh --cpus 2 --timeout 900
+VFSLOCK="$ROOT/build/vfslock" vmsuite_finish record "$KERNEL" "$share" "$VMRC" \
 	"$ROOT/tests/record/judge.py" "record-$KERNEL" '*.json' '*.err' '*.txt' kernel stress.vlt

@@ -9,12 +9,7 @@ vmsuite_kernel "$@"
 
 share=$(mktemp -d)
 trap 'rm -rf "$share"' EXIT
-"$ROOT/tests/vm/run" --kernel "$KERNEL" --cpus 2 --share "$share" --timeout 900 \
-	-- sh /opt/vfslock/tests/top/guest.sh > "$share/console.log" 2>&1
-vmrc=$?
-tail -1 "$share/console.log" | sed 's/^/  /'
-# the guest script's last step: one that stopped early did not run cleanly
-if [ "$vmrc" -eq 0 ] && [ ! -f "$share/done" ]; then vmrc=1; fi
+vmsuite_guest "$share" tests/top/guest.sh --cpus 2 --timeout 900
 # keep the reports: docs/performance.md and docs/usage.md quote them
-vmsuite_finish top "$KERNEL" "$share" "$vmrc" "$ROOT/tests/top/judge.py" "top-$KERNEL" \
+vmsuite_finish top "$KERNEL" "$share" "$VMRC" "$ROOT/tests/top/judge.py" "top-$KERNEL" \
 	'*.json' '*.out' '*.txt' '*.err' kernel
