@@ -44,6 +44,9 @@ keys Enter
 screen detail
 keys NPage
 screen detail-down
+# the pane outgrows two screens when the histograms have many buckets
+keys NPage NPage NPage
+screen detail-end
 keys Escape
 keys t
 screen tasks

@@ -95,7 +95,7 @@ if snap and len(f) == 2:
 
 # --- the screen, live under stress-ng
 locks, flt = text("tui-locks.txt"), text("tui-filtered.txt")
-detail = text("tui-detail.txt") + text("tui-detail-down.txt")
+detail = text("tui-detail.txt") + text("tui-detail-down.txt") + text("tui-detail-end.txt")
 check(re.search(r"^vfslock top .* mode contention\+holds\+check", locks, re.M) is not None,
       f"{tag} screen: header with kernel and mode contention+holds+check")
 check("missing:" not in locks, f"{tag} screen: nothing missing where fentry loads")
