@@ -83,15 +83,17 @@ typedef int (*vl_trace_record_fn)(void *ctx, const void *rec, size_t size);
 
 /*
  * Decode @len bytes of an events block of @nrec records, calling @fn on
- * each in order (a non-zero return stops there and is returned). @scratch
- * holds the decoded records between calls. -EBADMSG with @err set when
+ * each in order (a non-zero return stops there and is returned). A record
+ * is only valid during its call. -EBADMSG with @err set when
  * the block does not parse; nothing is emitted then.
  */
 struct vl_evdec {
-	uint8_t *buf;
-	size_t cap;
-	const uint8_t *(*planes)[8];	/* per word of a record: its stored byte columns */
-	size_t nplanes;
+	uint64_t *tiles;		/* the rows being handed out, a tile per class */
+	size_t tiles_cap;
+	struct evdec_word *words;	/* per stored word of each class: its byte columns */
+	size_t words_cap;
+	uint8_t *zeros;			/* the byte column of a byte not stored */
+	size_t zeros_cap;
 };
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen);

@@ -9,6 +9,7 @@
  * arrival order. Layout in docs/trace-format.md.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,44 +202,74 @@ size_t evenc_take(struct vl_evenc *e, uint8_t *out)
 
 void evdec_free(struct vl_evdec *d)
 {
-	free(d->buf);
-	free(d->planes);
-	d->buf = NULL;
-	d->cap = 0;
-	d->planes = NULL;
-	d->nplanes = 0;
+	free(d->tiles);
+	free(d->words);
+	free(d->zeros);
+	d->zeros = NULL;
+	d->zeros_cap = 0;
+	d->tiles = NULL;
+	d->tiles_cap = 0;
+	d->words = NULL;
+	d->words_cap = 0;
 }
 
 /* Decoded bytes of one block at most: rows 8-aligned at most double the encoder's bound. */
 #define EVDEC_MAX_DECODED	(2 * EVENC_MAX_RAW + 2 * UINT16_MAX)
 #define STRIDE(sz)		(((size_t)(sz) + 7) & ~(size_t)7)
-#define EVDEC_TILE		64	/* rows decoded together, to stay in L1 */
 
-/* Row @i of a word from its byte columns (NULL: zero), one byte at a time. */
+/*
+ * A word of a record class with stored columns: its byte columns, those
+ * not stored pointing at zeros, so that every byte is read alike.
+ */
+struct evdec_word {
+	size_t w;
+	const uint8_t *plane[8];
+};
+
+/*
+ * A record class of the block being decoded. Its rows are rebuilt a tile
+ * at a time, when the order reaches them, into a tile small enough to stay
+ * in L1 until the records are handed out: a record is rebuilt and read
+ * while still in cache, and a block's records are never all in memory.
+ */
+struct evdec_class {
+	struct evdec_word *words;	/* the stored words, in order */
+	size_t nwords, nw;		/* stored words, words of a row */
+	uint32_t count, done;		/* records of the class, rows rebuilt so far */
+	uint32_t rows, fill, pos;	/* tile rows, rows in the tile, next handed out */
+	uint16_t size;
+	uint64_t *tile;
+};
+
+/* Rows of a tile: about 16 KiB, at least the 16 a word is rebuilt by. */
+static uint32_t tile_rows(size_t stride)
+{
+	return stride <= 128 ? 64 : stride <= 512 ? 32 : 16;
+}
+
+/* Row @i of a word from its byte columns, one byte at a time. */
 static uint64_t word_at(const uint8_t *const plane[8], size_t i)
 {
 	uint64_t v = 0;
 	int c;
 
 	for (c = 0; c < 8; c++)
-		if (plane[c])
-			v |= (uint64_t)plane[c][i] << (8 * c);
+		v |= (uint64_t)plane[c][i] << (8 * c);
 	return v;
 }
 
 /*
- * Word @w of rows [@i, @i + 16) from its byte columns (NULL: zero), put
- * together 16 rows at a time: the byte planes interleaved by a transpose
- * (SSE2 unpacks), then the prefix (a sum for the timestamp, word 0, a XOR
- * for the rest) carried over the rows.
+ * Rows [@i, @i + 16) of a word from its byte columns into
+ * @dst, a row every @nw words, put together 16 rows at a time: the byte
+ * planes interleaved by a transpose (SSE2 unpacks), then the prefix (a sum
+ * for the timestamp, word 0, a XOR for the rest) carried over the rows.
  */
-static uint64_t word_16(uint64_t *rows, size_t nw, size_t w, size_t i,
+static uint64_t word_16(uint64_t *dst, size_t nw, bool sum, size_t i,
 			const uint8_t *const plane[8], uint64_t prev)
 {
-	uint64_t v[16] __attribute__((aligned(16)));
 	int r;
 #ifdef __SSE2__
-#define PLANE(c) (plane[c] ? _mm_loadu_si128((const __m128i *)(plane[c] + i)) : _mm_setzero_si128())
+#define PLANE(c) _mm_loadu_si128((const __m128i *)(plane[c] + i))
 	/* rows 0-7 and 8-15 of byte pairs, then of byte quads, then whole words */
 	__m128i x0 = PLANE(0), x1 = PLANE(1), x2 = PLANE(2), x3 = PLANE(3);
 	__m128i x4 = PLANE(4), x5 = PLANE(5), x6 = PLANE(6), x7 = PLANE(7);
@@ -252,53 +283,81 @@ static uint64_t word_16(uint64_t *rows, size_t nw, size_t w, size_t i,
 	__m128i b6 = _mm_unpacklo_epi16(a5, a7), b7 = _mm_unpackhi_epi16(a5, a7);
 #undef PLANE
 
-	_mm_store_si128((__m128i *)&v[0], _mm_unpacklo_epi32(b0, b4));
-	_mm_store_si128((__m128i *)&v[2], _mm_unpackhi_epi32(b0, b4));
-	_mm_store_si128((__m128i *)&v[4], _mm_unpacklo_epi32(b1, b5));
-	_mm_store_si128((__m128i *)&v[6], _mm_unpackhi_epi32(b1, b5));
-	_mm_store_si128((__m128i *)&v[8], _mm_unpacklo_epi32(b2, b6));
-	_mm_store_si128((__m128i *)&v[10], _mm_unpackhi_epi32(b2, b6));
-	_mm_store_si128((__m128i *)&v[12], _mm_unpacklo_epi32(b3, b7));
-	_mm_store_si128((__m128i *)&v[14], _mm_unpackhi_epi32(b3, b7));
+	__m128i y[8] = {
+		_mm_unpacklo_epi32(b0, b4), _mm_unpackhi_epi32(b0, b4),
+		_mm_unpacklo_epi32(b1, b5), _mm_unpackhi_epi32(b1, b5),
+		_mm_unpacklo_epi32(b2, b6), _mm_unpackhi_epi32(b2, b6),
+		_mm_unpacklo_epi32(b3, b7), _mm_unpackhi_epi32(b3, b7),
+	};
+	__m128i carry = _mm_set1_epi64x(prev);
+
+	/* the prefix in registers: within each pair, then carried pair to pair */
+	for (r = 0; r < 8; r++, dst += 2 * nw) {
+		__m128i p = y[r];
+
+		if (sum) {
+			p = _mm_add_epi64(p, _mm_slli_si128(p, 8));
+			p = _mm_add_epi64(p, carry);
+		} else {
+			p = _mm_xor_si128(p, _mm_slli_si128(p, 8));
+			p = _mm_xor_si128(p, carry);
+		}
+		carry = _mm_unpackhi_epi64(p, p);
+		_mm_storel_epi64((__m128i *)dst, p);
+		_mm_storel_epi64((__m128i *)(dst + nw), carry);
+	}
+	return (uint64_t)_mm_cvtsi128_si64(carry);
 #else
+	uint64_t v[16];
+
 	for (r = 0; r < 16; r++)
 		v[r] = word_at(plane, i + r);
-#endif
-	rows += i * nw + w;
-	if (w) {
-		for (r = 0; r < 16; r++, rows += nw)
-			*rows = prev ^= v[r];
+	if (sum) {
+		for (r = 0; r < 16; r++, dst += nw)
+			*dst = prev += v[r];
 	} else {
-		for (r = 0; r < 16; r++, rows += nw)
-			*rows = prev += v[r];
+		for (r = 0; r < 16; r++, dst += nw)
+			*dst = prev ^= v[r];
 	}
 	return prev;
+#endif
 }
 
 /*
- * Word @w of rows [@t, @t + @m) of a class from its byte columns: the
- * prefix goes on from row @t - 1.
+ * The next tile of class @c: its rows [done, done + fill). Each word's
+ * prefix goes on from the tile's last row, the row before this tile's
+ * first, read before it is overwritten.
  */
-static void word_rows(uint64_t *rows, size_t nw, size_t w, size_t t, size_t m,
-		      const uint8_t *const plane[8])
+static void class_next_tile(struct evdec_class *c)
 {
-	uint64_t prev = t ? rows[(t - 1) * nw + w] : 0;
-	size_t i, end = t + m;
+	size_t nw = c->nw, t = c->done, m, i, k;
 
-	for (i = t; i + 16 <= end; i += 16)
-		prev = word_16(rows, nw, w, i, plane, prev);
-	for (; i < end; i++) {
-		prev = w ? prev ^ word_at(plane, i) : prev + word_at(plane, i);
-		rows[i * nw + w] = prev;
+	m = c->count - t < c->rows ? c->count - t : c->rows;
+	for (k = 0; k < c->nwords; k++) {
+		const struct evdec_word *wd = &c->words[k];
+		uint64_t *dst = c->tile + wd->w;
+		uint64_t prev = t ? dst[(c->fill - 1) * nw] : 0;
+		bool sum = wd->w == 0;
+
+		for (i = 0; i + 16 <= m; i += 16, dst += 16 * nw)
+			prev = word_16(dst, nw, sum, t + i, wd->plane, prev);
+		for (; i < m; i++, dst += nw) {
+			uint64_t v = word_at(wd->plane, t + i);
+
+			*dst = prev = sum ? prev + v : prev ^ v;
+		}
 	}
+	c->done += m;
+	c->fill = m;
+	c->pos = 0;
 }
 
 int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	      vl_trace_record_fn fn, void *ctx, char *err, size_t errlen)
 {
-	uint32_t count[EVENC_MAX_CLASSES], seen[EVENC_MAX_CLASSES] = { 0 }, cur[EVENC_MAX_CLASSES];
-	uint16_t size[EVENC_MAX_CLASSES];
-	size_t off[EVENC_MAX_CLASSES], data, total = 0, pos, i, j, t;
+	uint32_t seen[4][256] = { { 0 } };	/* records of each class number in the order */
+	struct evdec_class cls[EVENC_MAX_CLASSES];
+	size_t data, total = 0, tiles = 0, nwords = 0, most = 0, pos, i, j;
 	const uint8_t *order, *src;
 	uint32_t n, k, nclass;
 	int ret;
@@ -320,91 +379,127 @@ int evdec_run(struct vl_evdec *d, const uint8_t *raw, size_t len, uint32_t nrec,
 	data = EVENC_HDR + EVENC_CLASS * nclass + n;
 	for (k = 0; k < nclass; k++) {
 		const uint8_t *c = raw + EVENC_HDR + EVENC_CLASS * k;
+		struct evdec_class *ec = &cls[k];
 
-		size[k] = rd16(c + 2);
-		count[k] = rd32(c + 4);
-		if (size[k] < EVENC_MIN_SIZE)
+		memset(ec, 0, sizeof(*ec));
+		ec->size = rd16(c + 2);
+		ec->count = rd32(c + 4);
+		ec->nw = STRIDE(ec->size) / 8;
+		if (ec->count > most)
+			most = ec->count;
+		if (ec->size < EVENC_MIN_SIZE)
 			return snprintf(err, errlen, "record class %u: records of %u bytes",
-					k, size[k]), -EBADMSG;
-		off[k] = total;
+					k, ec->size), -EBADMSG;
 		/* rows 8-aligned: the records are read as structs */
-		total += (size_t)STRIDE(size[k]) * count[k];
+		total += (size_t)STRIDE(ec->size) * ec->count;
 		if (total > EVDEC_MAX_DECODED)
 			return snprintf(err, errlen, "record class %u: %u records of %u bytes: over "
-					"the %u bytes a block decodes to", k, count[k], size[k],
+					"the %u bytes a block decodes to", k, ec->count, ec->size,
 					EVDEC_MAX_DECODED), -EBADMSG;
+		ec->rows = tile_rows(STRIDE(ec->size));
+		if (ec->rows > ec->count)
+			ec->rows = ec->count;
+		/* never more than the block decodes to */
+		tiles += ec->nw * ec->rows;
 	}
 	/* the stored columns of each class must fill the block exactly */
 	for (k = 0, pos = data; k < nclass; k++) {
-		size_t bm = (size[k] + 7) / 8, cols = 0;
+		size_t bm = (cls[k].size + 7) / 8, cols = 0;
 
 		if (pos + bm > len)
 			return snprintf(err, errlen, "record class %u: column map past the block", k),
 			       -EBADMSG;
-		for (j = 0; j < bm; j++)
+		for (j = 0; j < bm; j++) {
 			cols += __builtin_popcount(raw[pos + j]);
-		if (size[k] % 8 && raw[pos + bm - 1] >> (size[k] % 8))
+			nwords += raw[pos + j] != 0;
+		}
+		if (cls[k].size % 8 && raw[pos + bm - 1] >> (cls[k].size % 8))
 			return snprintf(err, errlen, "record class %u: column map past its %u bytes",
-					k, size[k]), -EBADMSG;
-		pos += bm + cols * count[k];
+					k, cls[k].size), -EBADMSG;
+		pos += bm + cols * cls[k].count;
 		if (pos > len)
 			return snprintf(err, errlen, "record class %u: %zu columns of %u records "
-					"overrun the block", k, cols, count[k]), -EBADMSG;
+					"overrun the block", k, cols, cls[k].count), -EBADMSG;
 	}
 	if (pos != len)
 		return snprintf(err, errlen, "events block: %zu bytes of records, %zu stored",
 				pos - data, len - data), -EBADMSG;
 	order = raw + EVENC_HDR + EVENC_CLASS * nclass;
-	for (i = 0; i < n; i++) {
-		if (order[i] >= nclass)
+	/* four counts, so that a run of one class is not one chain of increments */
+	for (i = 0; i + 4 <= n; i += 4) {
+		seen[0][order[i]]++;
+		seen[1][order[i + 1]]++;
+		seen[2][order[i + 2]]++;
+		seen[3][order[i + 3]]++;
+	}
+	for (; i < n; i++)
+		seen[0][order[i]]++;
+	for (k = 0; k < nclass; k++) {
+		seen[0][k] += seen[1][k] + seen[2][k] + seen[3][k];
+		if (seen[0][k] != cls[k].count)
+			return snprintf(err, errlen, "record class %u: %u records listed, %u in order",
+					k, cls[k].count, seen[0][k]), -EBADMSG;
+	}
+	/* every record counted of a class below nclass: the rest must be none */
+	for (k = nclass; k < 256; k++)
+		if (seen[0][k] + seen[1][k] + seen[2][k] + seen[3][k]) {
+			for (i = 0; order[i] < nclass; i++)
+				;
 			return snprintf(err, errlen, "record %zu: class %u of %u", i, order[i],
 					nclass), -EBADMSG;
-		seen[order[i]]++;
+		}
+	if (tiles > d->tiles_cap) {
+		free(d->tiles);
+		d->tiles_cap = tiles;
+		d->tiles = xmalloc(tiles * sizeof(*d->tiles));
 	}
-	for (k = 0; k < nclass; k++)
-		if (seen[k] != count[k])
-			return snprintf(err, errlen, "record class %u: %u records listed, %u in order",
-					k, count[k], seen[k]), -EBADMSG;
-	if (total > d->cap) {
-		free(d->buf);
-		d->cap = total;
-		d->buf = xmalloc(total);
+	if (most > d->zeros_cap) {
+		free(d->zeros);
+		d->zeros_cap = most;
+		d->zeros = xcalloc(1, most);
 	}
+	if (nwords > d->words_cap) {
+		free(d->words);
+		d->words_cap = nwords;
+		d->words = xmalloc(nwords * sizeof(*d->words));
+	}
+	/* a word with no stored column is zero in every record */
+	if (tiles)
+		memset(d->tiles, 0, tiles * sizeof(*d->tiles));
 	src = raw + data;
+	tiles = 0;
+	nwords = 0;
 	for (k = 0; k < nclass; k++) {
-		size_t sz = size[k], cn = count[k], nw = STRIDE(sz) / 8;
+		struct evdec_class *ec = &cls[k];
 		const uint8_t *bm = src;
-		uint64_t *rows = (uint64_t *)(d->buf + off[k]);
 
-		src += (sz + 7) / 8;
-		/* a column not stored is zero in every record */
-		memset(rows, 0, nw * 8 * cn);
-		if (nw > d->nplanes) {
-			d->planes = xrealloc(d->planes, nw * sizeof(*d->planes));
-			d->nplanes = nw;
-		}
-		for (j = 0; j < nw; j++) {
+		ec->tile = d->tiles + tiles;
+		tiles += ec->nw * ec->rows;
+		ec->words = d->words + nwords;
+		src += (ec->size + 7) / 8;
+		for (j = 0; j < ec->nw; j++) {
+			struct evdec_word *wd = &ec->words[ec->nwords];
+
+			if (!bm[j])
+				continue;
+			wd->w = j;
 			for (i = 0; i < 8; i++) {
-				d->planes[j][i] = NULL;
-				if (8 * j + i >= sz || !(bm[j] & (1 << i)))
+				wd->plane[i] = d->zeros;
+				if (!(bm[j] & (1 << i)))
 					continue;
-				d->planes[j][i] = src;
-				src += cn;
+				wd->plane[i] = src;
+				src += ec->count;
 			}
+			ec->nwords++;
 		}
-		/* a tile of rows at a time, every word of it: the rows stay in L1 */
-		for (t = 0; t < cn; t += EVDEC_TILE) {
-			size_t m = cn - t < EVDEC_TILE ? cn - t : EVDEC_TILE;
-
-			for (j = 0; j < nw; j++)
-				if (bm[j])
-					word_rows(rows, nw, j, t, m, d->planes[j]);
-		}
-		cur[k] = 0;
+		nwords += ec->nwords;
 	}
 	for (i = 0; i < n; i++) {
-		k = order[i];
-		ret = fn(ctx, d->buf + off[k] + (size_t)cur[k]++ * STRIDE(size[k]), size[k]);
+		struct evdec_class *ec = &cls[order[i]];
+
+		if (ec->pos == ec->fill)
+			class_next_tile(ec);
+		ret = fn(ctx, ec->tile + (size_t)ec->pos++ * ec->nw, ec->size);
 		if (ret)
 			return ret;
 	}
