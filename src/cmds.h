@@ -9,6 +9,7 @@ enum {
 	EXIT_OK		= 0,	/* no deviation */
 	EXIT_DEVIATION	= 1,	/* the rules were broken */
 	EXIT_TOOL	= 2,	/* vfslock could not do its job; the reason was printed */
+	EXIT_UNSUPPORTED = 3,	/* this kernel cannot be checked (no fentry, BTF...) */
 };
 
 struct cmd {

@@ -47,6 +47,7 @@ struct vl_engine {
 	struct binding *bind;
 	uint8_t lock_events;
 	struct vl_engine_stats st;
+	uint64_t *rule_checks;		/* per rule of rs: calls judged against it */
 };
 
 struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
@@ -58,6 +59,7 @@ struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalo
 	e->cat = cat;
 	e->ks = ks;
 	e->lock_events = VL_LOCK_EVENTS_ALL;
+	e->rule_checks = xcalloc(rs->nrules ? rs->nrules : 1, sizeof(*e->rule_checks));
 	return e;
 }
 
@@ -80,6 +82,7 @@ void engine_free(struct vl_engine *e)
 	for (i = 0; i < e->nbind; i++)
 		free(e->bind[i].v);
 	free(e->bind);
+	free(e->rule_checks);
 	free(e);
 }
 
@@ -730,6 +733,18 @@ static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls, uin
 }
 
 /* Counts a deviation, and passes it on. */
+/* A rule judged on a call: counted in all, and for the rule (its CI test case). */
+static void checked(struct vl_engine *e, const struct vl_rule *rule)
+{
+	e->st.checks++;
+	e->rule_checks[rule - e->rs->rules]++;
+}
+
+uint64_t engine_rule_checks(const struct vl_engine *e, const struct vl_rule *rule)
+{
+	return e->rule_checks[rule - e->rs->rules];
+}
+
 static void deviation(struct vl_engine *e, const struct vl_deviation *d, vl_deviation_fn cb,
 		      void *ctx)
 {
@@ -773,7 +788,7 @@ static void judge_by_kernel(struct vl_engine *e, struct binding *b, int k, uint8
 		held = ev->need_held[n];
 		if (held == VL_HELD_NA || !vl_need_binds(nd, ev->ret))
 			continue;
-		e->st.checks++;
+		checked(e, rule);
 		if (vl_need_unlocked(nd) ? held == VL_MODE_NONE :
 		    held >= need && held != VL_HELD_VMA_LOCK)
 			continue;
@@ -821,13 +836,13 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 			if (!blocked)
 				continue;
 			if (q->cond == VL_COND_RCU_WALK && !rcu) {
-				e->st.checks++;
+				checked(e, rule);
 				continue;
 			}
 		} else if (q->kind == VL_REQ_NO_RCU_WALK) {
 			if (blocked)
 				continue;
-			e->st.checks++;
+			checked(e, rule);
 			if (!rcu)
 				continue;
 		} else {
@@ -922,7 +937,7 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 
 			if (!(objs & (1u << i)) || !ev->obj[i].inode)
 				continue;
-			e->st.checks++;
+			checked(e, rule);
 			held = held_on(e, t, ev, i, &by_word);
 			if (held >= need)
 				continue;

@@ -71,6 +71,8 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		      const struct vl_ev_method *ev, vl_deviation_fn cb, void *ctx);
 
 const struct vl_engine_stats *engine_stats(const struct vl_engine *e);
+/* Checks of @rule, one of the engine's ruleset, made so far (a deviation found is one). */
+uint64_t engine_rule_checks(const struct vl_engine *e, const struct vl_rule *rule);
 
 /* "victim", "parent", ... for the object at @arg of @fn, for reports. */
 const char *engine_obj_name(const struct vl_fn *fn, const struct vl_role *role, int arg,
