@@ -141,7 +141,7 @@ test-vm: all
 	$(Q)VFSLOCK_TEST_SUITES=vm tests/run-all
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/trace-gen
 	$(Q)tests/run-all
 
 run: deps

@@ -7,10 +7,15 @@
  * now and then a wait for the lock. The rules are the embedded 6.1 copy,
  * the catalog two tmpfs methods, so `check --replay` judges every call.
  *
- * Usage: trace-gen FILE EVENTS [locks|mix]
+ * Usage: trace-gen FILE EVENTS [locks|mix|faults|faults2]
  *   mix   (default) the proportions of tests/record's stress-ng recording:
  *         about 58% lock records, 42% method calls
  *   locks only lock records and waits: what --lock-events all adds
+ *   faults  the mix, with every 1000th ->mknod made on a directory whose
+ *         i_rwsem nobody holds: a deviation check --replay must find
+ *   faults2 the same, and every 1000th ->lookup too: a second deviation
+ *   (the fault modes carry a symbol snapshot of the two methods alone, so
+ *   that their reports do not depend on the machine that wrote them)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,16 +36,19 @@ int main(int argc, char **argv)
 	struct vl_trace_wstats ws;
 	uint64_t n, i = 0, ts = 1000000000ull;
 	char err[256], *meta, *ksyms;
-	bool methods;
+	bool methods, faults, faults2;
+	uint64_t ncalls[2] = { 0 };	/* of each method: which ones break a rule */
 	struct vl_fn *f;
 	size_t klen;
 
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: trace-gen FILE EVENTS [locks|mix]\n");
+		fprintf(stderr, "usage: trace-gen FILE EVENTS [locks|mix|faults|faults2]\n");
 		return 2;
 	}
 	n = strtoull(argv[2], NULL, 10);
 	methods = argc < 4 || strcmp(argv[3], "locks");
+	faults2 = argc == 4 && !strcmp(argv[3], "faults2");
+	faults = faults2 || (argc == 4 && !strcmp(argv[3], "faults"));
 	s.rs = rules_open("6.1", err, sizeof(err));
 	if (!s.rs) {
 		fprintf(stderr, "%s\n", err);
@@ -66,7 +74,13 @@ int main(int argc, char **argv)
 	f->arg_kind[1] = VL_ARG_DENTRY;
 	s.traced = xcalloc(VL_CATALOG_MAX, 1);
 	s.traced[0] = s.traced[1] = 1;
-	ksyms = ksyms__snapshot(NULL, &klen);
+	if (faults) {
+		ksyms = xstrdup("ffffffff81300000 T shmem_mknod\nffffffff81300400 T simple_lookup\n"
+				"ffffffff81300800 T vfs_mknod\n");
+		klen = strlen(ksyms);
+	} else {
+		ksyms = ksyms__snapshot(NULL, &klen);
+	}
 
 	w = trace_writer_open(argv[1], 0, 3, err, sizeof(err));
 	if (!w) {
@@ -112,6 +126,12 @@ int main(int argc, char **argv)
 						      .mode = 040755, .held = VL_MODE_EXCL,
 						      .present = 1 };
 			m.obj[dir + 1] = (struct vl_obj){ .sb = 0xffff888110000000ull, .present = 1 };
+			if (faults && ncalls[dir]++ % 1000 == 7 && (dir == 1 || faults2)) {
+				/* a directory of its own, whose lock nobody took */
+				m.args[dir] = m.obj[dir].inode = inode + 0x10000000;
+				m.obj[dir].rwsem_count = m.obj[dir].rwsem_owner = 0;
+				m.obj[dir].held = VL_MODE_NONE;
+			}
 			memset(m.need_held, VL_HELD_NA, sizeof(m.need_held));
 			snprintf(m.comm, sizeof(m.comm), "stress-ng-%u", tid % 4);
 			trace_write_record(w, &m, m.hdr.size);

@@ -15,15 +15,18 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "baseline.h"
 #include "catalog.h"
 #include "cmds.h"
 #include "discover.h"
 #include "engine.h"
+#include "junit.h"
 #include "kbtf.h"
 #include "ksyms.h"
 #include "live.h"
@@ -46,13 +49,22 @@ static void on_signal(int sig)
 static int check_help(void)
 {
 	fprintf(stderr,
-		"Usage: vfslock check [OPTIONS] -- CMD [ARG...]\n\n"
+		"Usage: vfslock check [OPTIONS] -- CMD [ARG...]\n"
+		"       vfslock check --all [--duration S] [OPTIONS] [-- CMD [ARG...]]\n\n"
 		"Run CMD and check the VFS locking rules its tasks exercise.\n\n"
+		"  --all            check every task of the system, not only CMD's: while CMD\n"
+		"                   runs, or without CMD until --duration or SIGINT/SIGTERM\n"
+		"  --duration S     with --all and no CMD: stop after S seconds\n"
 		"  --fs LIST        filesystem types to check, comma separated (default: all mounted)\n"
 		"  --rules FILE     locking.rst to check against (default: the running kernel's)\n"
 		"  --kernel X.Y     use the embedded locking.rst of kernel X.Y\n"
 		"  --ring-mb N      ring buffer size in MiB (default 16)\n"
 		"  --json FILE      also write the report as JSON to FILE\n"
+		"  --junit FILE     also write it as JUnit XML: a test case per rule judged,\n"
+		"                   a failure per distinct deviation (docs/ci.md)\n"
+		"  --baseline FILE  deviations known (a --write-baseline file): listed, not failing\n"
+		"  --write-baseline FILE\n"
+		"                   write the distinct deviations found as a baseline\n"
 		"  --lock-events readers|all\n"
 		"                   rwsem acquisitions and releases streamed (default readers:\n"
 		"                   exclusive holds are read from the lock words at each call;\n"
@@ -64,7 +76,8 @@ static int check_help(void)
 		"                   docs/suppressions.md)\n"
 		"  --replay FILE    judge a recording (vfslock record) instead of a command:\n"
 		"                   against its own rules, or those of --rules / --kernel\n\n"
-		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job.\n");
+		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job,\n"
+		"3 this kernel cannot be checked (vfslock probe says why).\n");
 	return EXIT_TOOL;
 }
 
@@ -73,6 +86,10 @@ struct check {
 	const char *rules_path;
 	const char *kernel;
 	const char *json_path;
+	const char *junit_path;
+	const char *baseline_out;
+	bool all;
+	double duration;
 	size_t ring_bytes;
 	struct vl_workload wl;
 	struct vl_supps supps;
@@ -157,7 +174,9 @@ static void print_summary(struct check *ck, FILE *f)
 	for (i = 0; i < ck->live.nfails; i++)
 		fprintf(f, "  NOT TRACED    %s (%s): %s\n", ck->live.fails[i].fn->name,
 			ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
-	if (WIFEXITED(ck->status))
+	if (!ck->child)
+		fprintf(f, "  workload      every task, for %.1f s\n", (ck->t_end - ck->t_start) / 1e9);
+	else if (WIFEXITED(ck->status))
 		fprintf(f, "  workload      exited %d after %.1f s\n", WEXITSTATUS(ck->status),
 			(ck->t_end - ck->t_start) / 1e9);
 	else if (WIFSIGNALED(ck->status))
@@ -269,7 +288,8 @@ static json_object *summary_json(struct check *ck)
 		json_object_array_add(nt, x);
 	}
 	json_object_object_add(o, "not_traced", nt);
-	json_object_object_add(o, "workload_status", json_object_new_int(
+	json_object_object_add(o, "whole_system", json_object_new_boolean(ck->all));
+	json_object_object_add(o, "workload_status", !ck->child ? NULL : json_object_new_int(
 		WIFEXITED(ck->status) ? WEXITSTATUS(ck->status) : 128 + WTERMSIG(ck->status)));
 	json_object_object_add(o, "workload_seconds",
 			       json_object_new_double((ck->t_end - ck->t_start) / 1e9));
@@ -407,6 +427,47 @@ out:
 	mounts_free(&fresh);
 }
 
+/*
+ * The files a check writes from its result @o, live or replayed alike:
+ * --json, --junit, --write-baseline. EXIT_OK, or EXIT_TOOL when one fails.
+ */
+static int write_outputs(const struct check *ck, json_object *o, const struct vl_ruleset *rs,
+			 const struct vl_engine *eng, const char *kernel, double seconds)
+{
+	json_object *devs = NULL, *supp = NULL, *c;
+	char err[512];
+	int ret = EXIT_OK;
+
+	/* a replay's result holds its deviations in "check", a live one's at the top */
+	if (!json_object_object_get_ex(o, "deviation_list", &devs) &&
+	    json_object_object_get_ex(o, "check", &c))
+		json_object_object_get_ex(c, "deviation_list", &devs);
+	json_object_object_get_ex(o, "suppressed_list", &supp);
+	if (ck->json_path && json_object_to_file_ext(ck->json_path, o, JSON_C_TO_STRING_PRETTY)) {
+		p_err("writing %s: %s", ck->json_path, strerror(errno));
+		ret = EXIT_TOOL;
+	}
+	if (ck->junit_path && junit_write(ck->junit_path, rs, eng, kernel, devs, supp, seconds, err,
+					  sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_TOOL;
+	}
+	if (ck->baseline_out &&
+	    baseline_write(ck->baseline_out, devs, supp, rs->source, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_TOOL;
+	}
+	if (json_output)
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+	return ret;
+}
+
+/* Files to write, or -j: the result is put together as JSON. */
+static bool wants_result(const struct check *ck)
+{
+	return json_output || ck->json_path || ck->junit_path || ck->baseline_out;
+}
+
 static int run(struct check *ck)
 {
 	struct vl_report_counts rc;
@@ -419,7 +480,7 @@ static int run(struct check *ck)
 	uint64_t kill_at = 0;
 
 	if (!prerequisites())
-		return EXIT_TOOL;
+		return EXIT_UNSUPPORTED;
 	ck->rs = rules_load(ck->rules_path, ck->kernel, err, sizeof(err));
 	if (!ck->rs) {
 		p_err("%s", err);
@@ -466,6 +527,7 @@ static int run(struct check *ck)
 	pipeline_add_sink(&ck->pipe, &sink);
 
 	lo.lock_events = ck->lock_events;
+	lo.watch_all = ck->all;
 	lo.ring_bytes = ck->ring_bytes;
 	lo.kb = ck->kb;
 	lo.cat = &ck->cat;
@@ -482,24 +544,32 @@ static int run(struct check *ck)
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	ret = workload_spawn(&ck->wl);
-	if (ret) {
-		p_err("starting %s: %s", ck->wl.cmd[0], strerror(-ret));
-		return EXIT_TOOL;
+	if (ck->wl.cmd) {
+		ret = workload_spawn(&ck->wl);
+		if (ret) {
+			p_err("starting %s: %s", ck->wl.cmd[0], strerror(-ret));
+			return EXIT_TOOL;
+		}
+		ck->child = ck->wl.pid;
+		lockstate_task_born(ck->pipe.ls, ck->child, ck->child, NULL);
 	}
-	ck->child = ck->wl.pid;
-	lockstate_task_born(ck->pipe.ls, ck->child, ck->child, NULL);
-	if (live_watch_task(&ck->live, ck->child) ||
+	if ((ck->child && live_watch_task(&ck->live, ck->child)) ||
 	    live_attach(&ck->live, &lo, err, sizeof(err))) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "watching the workload: %s", strerror(errno));
 		p_err("%s", err);
-		workload_abort(&ck->wl);
+		if (ck->child)
+			workload_abort(&ck->wl);
 		return EXIT_TOOL;
 	}
 	warn_not_traced(ck, 0);
-	p_info("%d method implementations and %d lock primitives traced; starting %s",
-	       ck->live.nmethods, ck->live.nprims, ck->wl.cmd[0]);
+	if (ck->wl.cmd)
+		p_info("%d method implementations and %d lock primitives traced; starting %s",
+		       ck->live.nmethods, ck->live.nprims, ck->wl.cmd[0]);
+	else
+		p_info("%d method implementations and %d lock primitives traced; checking every "
+		       "task %s", ck->live.nmethods, ck->live.nprims,
+		       ck->duration ? "for the --duration given" : "until SIGINT or SIGTERM");
 
 	if (ck->prog_stats) {
 		/* on until the fd closes; the counters start at attach, before the workload */
@@ -510,7 +580,7 @@ static int run(struct check *ck)
 	}
 	ck->t_start = now_ns();
 	ck->cpu_start = self_cpu();
-	ret = workload_go(&ck->wl);
+	ret = ck->wl.cmd ? workload_go(&ck->wl) : 0;
 	if (ret) {
 		p_err("cannot run %s: %s", ck->wl.cmd[0], strerror(-ret));
 		return EXIT_TOOL;
@@ -523,6 +593,13 @@ static int run(struct check *ck)
 			break;
 		if (mounts_changed(ck->mounts_fd))
 			pick_up_mounts(ck, &lo);
+		if (!ck->child) {
+			/* --all alone: a signal or the duration ends it */
+			if (stop_signal || (ck->duration &&
+					    now_ns() - ck->t_start >= ck->duration * 1e9))
+				break;
+			continue;
+		}
 		w = waitpid(ck->child, &ck->status, WNOHANG);
 		if (w == ck->child)
 			break;
@@ -542,20 +619,18 @@ static int run(struct check *ck)
 		ck->nprog_stats = live_prog_stats(&ck->live, &ck->prog_stat);
 	live_detach(&ck->live);
 
-	if (json_output || ck->json_path) {
+	if (wants_result(ck)) {
 		json_object *o = summary_json(ck);
+		struct utsname u = { 0 };
 
+		uname(&u);
 		json_object_object_add(o, "deviation_list", report_json(ck->rep));
 		report_json_suppressions(ck->rep, o);
-		if (ck->json_path && json_object_to_file_ext(ck->json_path, o,
-							     JSON_C_TO_STRING_PRETTY)) {
-			p_err("writing %s: %s", ck->json_path, strerror(errno));
-			json_object_put(o);
-			return EXIT_TOOL;
-		}
-		if (json_output)
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		ret = write_outputs(ck, o, ck->rs, ck->eng, u.release,
+				    (ck->t_end - ck->t_start) / 1e9);
 		json_object_put(o);
+		if (ret)
+			return ret;
 	}
 	if (!json_output) {
 		report_print(ck->rep, stdout);
@@ -607,17 +682,13 @@ static int check_replay(struct check *ck, const char *path)
 		goto out;
 	}
 	replay_warn(&r);
-	if (json_output || ck->json_path) {
+	if (wants_result(ck)) {
 		json_object *o = session_result_json(&s);
+		const struct vl_pipeline_stats *ps = &s.pipe.st;
 
 		report_json_suppressions(s.rep, o);
-		if (ck->json_path && json_object_to_file_ext(ck->json_path, o,
-							     JSON_C_TO_STRING_PRETTY)) {
-			p_err("writing %s: %s", ck->json_path, strerror(errno));
-			ret = EXIT_TOOL;
-		}
-		if (json_output)
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		ret = write_outputs(ck, o, s.rs, s.eng, s.kernel,
+				    ps->last_ts > ps->first_ts ? (ps->last_ts - ps->first_ts) / 1e9 : 0);
 		json_object_put(o);
 	}
 	if (!json_output) {
@@ -656,6 +727,11 @@ int do_check(int argc, char **argv)
 		{ "kernel",	required_argument, NULL, 'k' },
 		{ "ring-mb",	required_argument, NULL, 'R' },
 		{ "json",	required_argument, NULL, 'J' },
+		{ "junit",	required_argument, NULL, 'U' },
+		{ "baseline",	required_argument, NULL, 'B' },
+		{ "write-baseline", required_argument, NULL, 'W' },
+		{ "all",	no_argument, NULL, 'A' },
+		{ "duration",	required_argument, NULL, 'D' },
 		{ "suppressions", required_argument, NULL, 'S' },
 		{ "prog-stats",	no_argument, NULL, 'P' },
 		{ "lock-events", required_argument, NULL, 'L' },
@@ -667,10 +743,11 @@ int do_check(int argc, char **argv)
 	const char *replay = NULL;
 	char err[512];
 	int opt, ret;
+	char *end;
 	long mb;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:S:PL:h", opts, NULL)) >= 0) {
+	while ((opt = getopt_long(argc, argv, "+f:r:k:R:J:U:B:W:AD:S:PL:h", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'f':
 			ck.fslist = optarg;
@@ -683,6 +760,23 @@ int do_check(int argc, char **argv)
 			break;
 		case 'J':
 			ck.json_path = optarg;
+			break;
+		case 'U':
+			ck.junit_path = optarg;
+			break;
+		case 'W':
+			ck.baseline_out = optarg;
+			break;
+		case 'A':
+			ck.all = true;
+			break;
+		case 'D':
+			ck.duration = strtod(optarg, &end);
+			if (*end || !(ck.duration > 0)) {
+				p_err("--duration: seconds, more than 0, not '%s'", optarg);
+				supp_free(&ck.supps);
+				return EXIT_TOOL;
+			}
 			break;
 		case 'P':
 			ck.prog_stats = true;
@@ -702,7 +796,11 @@ int do_check(int argc, char **argv)
 			}
 			break;
 		case 'S':
-			/* now, before anything is loaded: a typo should cost nothing */
+		case 'B':
+			/*
+			 * now, before anything is loaded: a typo should cost nothing.
+			 * A baseline is a suppression file written by --write-baseline.
+			 */
 			if (supp_load(&ck.supps, optarg, err, sizeof(err))) {
 				p_err("%s", err);
 				supp_free(&ck.supps);
@@ -733,12 +831,18 @@ int do_check(int argc, char **argv)
 		supp_free(&ck.supps);
 		return ret;
 	}
-	if (optind >= argc) {
-		p_err("check: no command given (vfslock check [OPTIONS] -- CMD [ARG...])");
+	if (ck.duration && (!ck.all || optind < argc)) {
+		p_err("check: --duration is for --all without a command");
 		supp_free(&ck.supps);
 		return EXIT_TOOL;
 	}
-	ck.wl.cmd = argv + optind;
+	if (optind >= argc && !ck.all) {
+		p_err("check: no command given (vfslock check [OPTIONS] -- CMD [ARG...], or --all)");
+		supp_free(&ck.supps);
+		return EXIT_TOOL;
+	}
+	if (optind < argc)
+		ck.wl.cmd = argv + optind;
 	ret = run(&ck);
 	cleanup(&ck);
 	return ret;

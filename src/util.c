@@ -157,3 +157,17 @@ char *strtrim(char *s)
 	memmove(s, s + i, n - i + 1);
 	return s;
 }
+
+int close_written(FILE *f, const char *path, char *err, size_t errlen)
+{
+	int bad = fflush(f) || ferror(f);
+
+	/* errno of the flush: fclose() of a stream in error may set its own */
+	if (bad)
+		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+	if (fclose(f) && !bad) {
+		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -26,6 +27,8 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* Close @f, written as @path: 0, or -1 with "writing PATH: why" in @err if any write failed. */
+int close_written(FILE *f, const char *path, char *err, size_t errlen);
 __attribute__((noreturn)) void oom(void);
 
 /* Whole file, NUL-terminated; NULL with errno set on failure. */

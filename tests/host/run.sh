@@ -25,7 +25,8 @@ fentry=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["capabi
 "$V" check --fs tmpfs -- true > "$tmp/out" 2> "$tmp/err"
 rc=$?
 if [ "$fentry" = False ]; then
-	t_check "check exits 2 where fentry is refused (got $rc)" [ "$rc" -eq 2 ]
+	t_check "check exits 3 (unsupported kernel) where fentry is refused (got $rc)" \
+		[ "$rc" -eq 3 ]
 	t_check "check names what it cannot attach and why" \
 		grep -q 'fentry: load refused by the kernel: Operation not permitted' "$tmp/err"
 	t_check "check points at what the host allows" grep -q "vfslock probe" "$tmp/err"
@@ -130,5 +131,66 @@ else
 	t_check "methods fails only where iterators do (got: $(head -c 200 "$tmp/err"))" \
 		sh -c "! '$V' -j probe | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"capabilities\"][\"iter\"][\"ok\"] else 1)'"
 fi
+
+# CI outputs, on recordings with known faults (bench/trace-gen): the same
+# engine and report as a live check, judged here on any host.
+G=$ROOT/build/trace-gen
+"$G" "$tmp/f1.vlt" 200000 faults > /dev/null	# ->mknod without its parent's i_rwsem
+"$G" "$tmp/f2.vlt" 200000 faults2 > /dev/null	# ... and ->lookup too
+"$G" "$tmp/ok.vlt" 200000 mix > /dev/null	# no fault
+"$V" check --replay "$tmp/ok.vlt" --junit "$tmp/ok.xml" > /dev/null 2>&1
+rc=$?
+t_check "check --junit of a clean run exits 0 (got $rc)" [ "$rc" -eq 0 ]
+t_check "the clean run's JUnit parses: a passing test case per rule judged" python3 - "$tmp/ok.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+cases = root.findall("./testsuite/testcase")
+names = {c.get("name") for c in cases}
+assert names == {"inode_operations.mknod.i_rwsem", "inode_operations.lookup.i_rwsem"}, names
+assert not root.findall(".//failure") and root.get("failures") == "0"
+assert root.get("tests") == str(len(cases))
+PY
+"$V" check --replay "$tmp/f1.vlt" --junit "$tmp/f1.xml" --write-baseline "$tmp/f1.base" \
+	> /dev/null 2>&1
+rc=$?
+t_check "check --junit of a faulty run exits 1 (got $rc)" [ "$rc" -eq 1 ]
+t_check "the faulty run's JUnit: one failure, on the rule broken, with its site and count" \
+	python3 - "$tmp/f1.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+failed = [c for c in root.iter("testcase") if c.find("failure") is not None]
+assert [c.get("name") for c in failed] == ["inode_operations.mknod.i_rwsem"], failed
+f = failed[0].find("failure")
+assert "shmem_mknod" in f.get("message") and "34 times" in f.get("message"), f.attrib
+assert "count: 34" in f.text and "stack:" in f.text, f.text
+assert root.get("failures") == "1" and root.get("tests") == "2"
+PY
+t_check "the baseline names the deviation, in the suppression format" \
+	grep -qx 'inode_operations.mknod.i_rwsem at shmem_mknod: baseline, not held in shmem_mknod' \
+	"$tmp/f1.base"
+"$V" check --replay "$tmp/f1.vlt" --baseline "$tmp/f1.base" > /dev/null 2>&1
+rc=$?
+t_check "a baseline hides the deviations it holds: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+"$V" check --replay "$tmp/f2.vlt" --baseline "$tmp/f1.base" --junit "$tmp/f2.xml" > /dev/null 2>&1
+rc=$?
+t_check "a baseline does not hide a new deviation: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+t_check "... and the JUnit fails only the new one" python3 - "$tmp/f2.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+failed = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+assert failed == ["inode_operations.lookup.i_rwsem"], failed
+PY
+printf 'inode_operations.mknod.i_rwsem at shmem_mknod: a known fault of the generator\n' \
+	> "$tmp/f1.supp"
+"$V" check --replay "$tmp/f1.vlt" --suppressions "$tmp/f1.supp" --junit "$tmp/s.xml" \
+	> /dev/null 2>&1
+rc=$?
+t_check "a suppressed deviation does not fail: exit 0 (got $rc), no JUnit failure" \
+	sh -c "[ $rc -eq 0 ] && ! grep -q '<failure' '$tmp/s.xml'"
+"$V" check --duration 5 -- true > /dev/null 2> "$tmp/err"
+rc=$?
+t_check "check --duration without --all exits 2 and says why" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'duration is for --all' '$tmp/err'"
 
 t_summary
