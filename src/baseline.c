@@ -7,14 +7,6 @@
 #include "baseline.h"
 #include "util.h"
 
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : "";
-}
-
 /*
  * The entry of one distinct deviation into @buf. The frame blamed is the
  * call site (a caller of the method outside the core kernel); without one,
@@ -23,13 +15,13 @@ static const char *str(json_object *o, const char *key)
  */
 static void entry(json_object *d, char *buf, size_t len)
 {
-	const char *by = str(d, "caused_by"), *a = str(d, "attribution");
+	const char *by = json_str(d, "caused_by"), *a = json_str(d, "attribution");
 	size_t n;
 
 	if (!*by)
-		by = str(d, "function");
+		by = json_str(d, "function");
 	n = strcspn(by, "+ ");
-	snprintf(buf, len, "%s at %.*s%s", str(d, "rule"), (int)n, by,
+	snprintf(buf, len, "%s at %.*s%s", json_str(d, "rule"), (int)n, by,
 		 !strcmp(a, "core") ? " drift" :
 		 !strcmp(a, "filesystem") ? " filesystem" : !strcmp(a, "module") ? " module" : "");
 }
@@ -65,7 +57,7 @@ int baseline_write(const char *path, json_object *devs, json_object *supp, const
 				continue;
 			seen = xrealloc(seen, (n + 1) * sizeof(*seen));
 			seen[n++] = xstrdup(e);
-			fprintf(f, "%s: baseline, %s in %s\n", e, str(d, "found"), str(d, "function"));
+			fprintf(f, "%s: baseline, %s in %s\n", e, json_str(d, "found"), json_str(d, "function"));
 		}
 	}
 	for (j = 0; j < n; j++)

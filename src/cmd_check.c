@@ -822,8 +822,9 @@ int do_check(int argc, char **argv)
 		}
 	}
 	if (replay) {
-		if (optind < argc) {
-			p_err("check: --replay judges a recording: no command with it");
+		if (optind < argc || ck.all || ck.duration) {
+			p_err("check: --replay judges a recording: no command, --all or --duration "
+			      "with it");
 			supp_free(&ck.supps);
 			return EXIT_TOOL;
 		}

@@ -24,14 +24,6 @@ static void xml_text(FILE *f, const char *s)
 	}
 }
 
-static const char *str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : "";
-}
-
 static int64_t num(json_object *o, const char *key)
 {
 	json_object *v;
@@ -54,7 +46,7 @@ static int of_rule(json_object *arr, const char *rule_id)
 	int n = 0;
 
 	for (i = 0; arr && i < json_object_array_length(arr); i++)
-		n += !strcmp(str(json_object_array_get_idx(arr, i), "rule"), rule_id);
+		n += !strcmp(json_str(json_object_array_get_idx(arr, i), "rule"), rule_id);
 	return n;
 }
 
@@ -62,37 +54,37 @@ static int of_rule(json_object *arr, const char *rule_id)
 static void failure(FILE *f, json_object *d)
 {
 	json_object *st = list(d, "stack");
-	const char *by = str(d, "caused_by");
+	const char *by = json_str(d, "caused_by");
 	size_t i;
 
 	fputs("      <failure type=\"", f);
-	xml_text(f, str(d, "attribution"));
+	xml_text(f, json_str(d, "attribution"));
 	fputs("\" message=\"", f);
-	xml_text(f, str(d, "function"));
+	xml_text(f, json_str(d, "function"));
 	fputs(": ", f);
-	xml_text(f, str(d, "found"));
+	xml_text(f, json_str(d, "found"));
 	fprintf(f, " (%" PRId64 " times)\">", num(d, "count"));
 	fputs("rule: ", f);
-	xml_text(f, str(d, "rule"));
+	xml_text(f, json_str(d, "rule"));
 	fprintf(f, " (locking.rst line %" PRId64 ", ", num(d, "line"));
-	xml_text(f, str(d, "section"));
+	xml_text(f, json_str(d, "section"));
 	fputs("): ", f);
-	if (*str(d, "column")) {
-		xml_text(f, str(d, "column"));
+	if (*json_str(d, "column")) {
+		xml_text(f, json_str(d, "column"));
 		fputs(" = ", f);
 	}
-	xml_text(f, str(d, "text"));
+	xml_text(f, json_str(d, "text"));
 	fputs("\nmethod: ", f);
-	xml_text(f, str(d, "function"));
-	if (*str(d, "module")) {
+	xml_text(f, json_str(d, "function"));
+	if (*json_str(d, "module")) {
 		fputs(" [", f);
-		xml_text(f, str(d, "module"));
+		xml_text(f, json_str(d, "module"));
 		fputs("]", f);
 	}
 	fputs("\ncall site: ", f);
 	xml_text(f, *by ? by : "unknown (no frame of the stack outside the core kernel)");
 	fprintf(f, "\ncount: %" PRId64 "\nheld: ", num(d, "count"));
-	xml_text(f, str(d, "held"));
+	xml_text(f, json_str(d, "held"));
 	fputs("\nstack:\n", f);
 	for (i = 0; st && i < json_object_array_length(st); i++) {
 		fputs("  ", f);
@@ -151,7 +143,7 @@ int junit_write(const char *path, const struct vl_ruleset *rs, const struct vl_e
 		for (k = 0; devs && k < json_object_array_length(devs); k++) {
 			json_object *d = json_object_array_get_idx(devs, k);
 
-			if (!strcmp(str(d, "rule"), r->id))
+			if (!strcmp(json_str(d, "rule"), r->id))
 				failure(f, d);
 		}
 		fprintf(f, "      <system-out>%" PRIu64 " checks of ", checks);

@@ -171,3 +171,11 @@ int close_written(FILE *f, const char *path, char *err, size_t errlen)
 	}
 	return bad ? -1 : 0;
 }
+
+const char *json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : "";
+}

@@ -27,6 +27,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+struct json_object;
+/* The string member @key of @o, or "" when it is absent or not a string. */
+const char *json_str(struct json_object *o, const char *key);
+
 /* Close @f, written as @path: 0, or -1 with "writing PATH: why" in @err if any write failed. */
 int close_written(FILE *f, const char *path, char *err, size_t errlen);
 __attribute__((noreturn)) void oom(void);

@@ -192,5 +192,9 @@ t_check "a suppressed deviation does not fail: exit 0 (got $rc), no JUnit failur
 rc=$?
 t_check "check --duration without --all exits 2 and says why" \
 	sh -c "[ $rc -eq 2 ] && grep -q 'duration is for --all' '$tmp/err'"
+"$V" check --replay "$tmp/f1.vlt" --all > /dev/null 2> "$tmp/err"
+rc=$?
+t_check "check --replay with --all exits 2 and says why" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'no command, --all or --duration' '$tmp/err'"
 
 t_summary
