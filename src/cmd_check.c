@@ -227,6 +227,29 @@ static void print_summary(struct check *ck, FILE *f)
 			rc.supp_entries, rc.supp_unused);
 }
 
+/*
+ * The last line of check's output, whatever came before: the verdict, which
+ * a CI log shows folded and a script can take with tail -1.
+ */
+static void print_verdict(FILE *f, int status, const struct vl_report_counts *rc,
+			  uint64_t calls, const char *incomplete, const char *rules)
+{
+	fprintf(f, "vfslock check: %s: ", status == EXIT_OK ? "PASS" :
+		status == EXIT_DEVIATION ? "FAIL" : "INCOMPLETE");
+	if (status == EXIT_DEVIATION)
+		fprintf(f, "%" PRIu64 " deviation%s (%d distinct)", rc->deviations,
+			rc->deviations == 1 ? "" : "s", rc->distinct);
+	else if (status == EXIT_OK)
+		fprintf(f, "no deviation");
+	else
+		fprintf(f, "%s; no deviation in the", incomplete);
+	fprintf(f, " %s%" PRIu64 " method calls judged against %s",
+		status == EXIT_OK || status == EXIT_DEVIATION ? "in " : "", calls, rules);
+	if (rc->suppressed)
+		fprintf(f, ", %" PRIu64 " suppressed", rc->suppressed);
+	fprintf(f, "; exit %d\n", status);
+}
+
 static json_object *prog_stats_json(const struct check *ck)
 {
 	json_object *a = json_object_new_array();
@@ -474,10 +497,10 @@ static int run(struct check *ck)
 	struct vl_live_opts lo = { 0 };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct vl_sink sink;
-	char err[512];
+	char err[512], why[64];
 	int ret, i;
 	bool checked_any = false;
-	uint64_t kill_at = 0;
+	uint64_t kill_at = 0, lost;
 
 	if (!prerequisites())
 		return EXIT_UNSUPPORTED;
@@ -641,14 +664,23 @@ static int run(struct check *ck)
 	fflush(stdout);
 
 	report_counts(ck->rep, &rc);
-	if (rc.deviations)
-		return EXIT_DEVIATION;
-	if (ck->stats[VL_STAT_LOST] || ck->pipe.st.bad) {
-		p_err("%" PRIu64 " events lost: the check is incomplete; a larger --ring-mb may help",
-		      ck->stats[VL_STAT_LOST] + ck->pipe.st.bad);
-		return EXIT_TOOL;
+	ret = EXIT_OK;
+	lost = ck->stats[VL_STAT_LOST] + ck->pipe.st.bad;
+	snprintf(why, sizeof(why), "%" PRIu64 " events lost", lost);
+	if (rc.deviations) {
+		ret = EXIT_DEVIATION;
+	} else if (lost) {
+		p_err("%s: the check is incomplete; a larger --ring-mb may help", why);
+		ret = EXIT_TOOL;
 	}
-	return EXIT_OK;
+	if (!json_output) {
+		/* after the error above: stderr first, so that the verdict ends a merged log */
+		fflush(stderr);
+		print_verdict(stdout, ret, &rc, engine_stats(ck->eng)->calls +
+			      ck->stats[VL_STAT_CALLS_MET], why, ck->rs->source);
+		fflush(stdout);
+	}
+	return ret;
 }
 
 /*
@@ -660,6 +692,7 @@ static int check_replay(struct check *ck, const char *path)
 	struct vl_session s = { .supps = &ck->supps };
 	struct vl_replay r = { .s = &s };
 	struct vl_report_counts rc;
+	const char *incomplete = NULL;
 	char err[512];
 	int ret = EXIT_OK;
 
@@ -709,9 +742,17 @@ static int check_replay(struct check *ck, const char *path)
 	if (ret == EXIT_OK && rc.deviations)
 		ret = EXIT_DEVIATION;
 	else if (ret == EXIT_OK && (s.pipe.st.lost || r.damage[0] || !r.ended)) {
-		p_err("%s: the recording is incomplete (%s): no deviation in what it holds",
-		      path, r.damage[0] ? "damaged" : s.pipe.st.lost ? "records lost" : "cut short");
+		incomplete = r.damage[0] ? "recording cut or damaged" :
+			     s.pipe.st.lost ? "records lost when recorded" : "recording cut short";
+		p_err("%s: the %s: no deviation in what it holds", path, incomplete);
 		ret = EXIT_TOOL;
+	}
+	/* not when an output could not be written: that error is the last word */
+	if (!json_output && (ret != EXIT_TOOL || incomplete)) {
+		fflush(stderr);
+		print_verdict(stdout, ret, &rc, engine_stats(s.eng)->calls, incomplete,
+			      s.rs->source);
+		fflush(stdout);
 	}
 out:
 	replay_free(&r);

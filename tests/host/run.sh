@@ -188,6 +188,25 @@ printf 'inode_operations.mknod.i_rwsem at shmem_mknod: a known fault of the gene
 rc=$?
 t_check "a suppressed deviation does not fail: exit 0 (got $rc), no JUnit failure" \
 	sh -c "[ $rc -eq 0 ] && ! grep -q '<failure' '$tmp/s.xml'"
+# The verdict is the last line, stderr included, for CI logs and tail -1.
+"$V" check --replay "$tmp/ok.vlt" > "$tmp/out" 2>&1
+t_check "a clean check ends with PASS and the calls judged ($(tail -1 "$tmp/out"))" \
+	grep -qE '^vfslock check: PASS: no deviation in [1-9][0-9]* method calls judged against embedded:[0-9.]+; exit 0$' \
+	"$tmp/out"
+"$V" check --replay "$tmp/f1.vlt" > "$tmp/out" 2>&1
+t_check "a faulty check ends with FAIL and the count ($(tail -1 "$tmp/out"))" \
+	grep -qE '^vfslock check: FAIL: 34 deviations \(1 distinct\) in [0-9]+ method calls .*; exit 1$' \
+	"$tmp/out"
+"$V" check --replay "$tmp/f1.vlt" --suppressions "$tmp/f1.supp" > "$tmp/out" 2>&1
+t_check "a suppressed one ends with PASS, counted ($(tail -1 "$tmp/out"))" \
+	sh -c "tail -1 '$tmp/out' | grep -qE '^vfslock check: PASS: no deviation .*, 34 suppressed; exit 0$'"
+# past its first compressed block (about 1 MB): some calls judged before the cut
+"$G" "$tmp/big.vlt" 2000000 mix > /dev/null
+head -c 3000000 "$tmp/big.vlt" > "$tmp/cut.vlt"
+"$V" check --replay "$tmp/cut.vlt" > "$tmp/out" 2>&1
+rc=$?
+t_check "a cut recording exits 2 and ends with INCOMPLETE ($(tail -1 "$tmp/out"))" \
+	sh -c "[ $rc -eq 2 ] && tail -1 '$tmp/out' | grep -qE '^vfslock check: INCOMPLETE: recording cut or damaged; no deviation in the [1-9][0-9]* method calls judged against .*; exit 2$'"
 "$V" check --duration 5 -- true > /dev/null 2> "$tmp/err"
 rc=$?
 t_check "check --duration without --all exits 2 and says why" \
