@@ -82,6 +82,26 @@ struct {
 	__type(value, struct vl_method_cfg);
 } method_cfg SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VL_MET_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vl_met);
+} calls_met SEC(".maps");
+
+static __always_inline void met_inc(const struct vl_method_cfg *cfg, bool at_exit)
+{
+	__u32 slot = cfg->slot;
+	struct vl_met *m = bpf_map_lookup_elem(&calls_met, &slot);
+
+	if (!m)
+		return;
+	if (at_exit)
+		m->exit++;
+	else
+		m->entry++;
+}
+
 /*
  * Shared holds of watched i_rwsems by task. The rwsem count says how many
  * readers there are, not who they are; this is what lets the method filter
@@ -1105,6 +1125,7 @@ static __always_inline int method_enter_in(struct vl_ev_method *e, __u64 *ctx, c
 	if (!(e->flags & VL_MF_SUSPECT) && !(cfg->flags & VL_CFG_STACK_ALWAYS) &&
 	    !send_all_calls) {
 		stat_inc(VL_STAT_CALLS_MET);
+		met_inc(cfg, false);
 		return 0;
 	}
 	#pragma unroll
@@ -1145,6 +1166,7 @@ static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __
 	__u64 ret = 0;
 	__u32 size = VL_METHOD_EV_SIZE_NOSTACK;
 	__u8 rw_done = 0;
+	bool judged = false;
 	int i;
 
 	/* void methods: the helper fails and 0 stands */
@@ -1163,9 +1185,13 @@ static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __
 		    !vl_need_binds(n, ret))
 			continue;
 		need_read(e, cfg, n, i, a, &rw_done, (__u32)pid_tgid);
+		judged = true;
 	}
-	if (!(e->flags & VL_MF_SUSPECT) && !send_all_calls)
+	if (!(e->flags & VL_MF_SUSPECT) && !send_all_calls) {
+		if (judged)
+			met_inc(cfg, true);
 		return 0;
+	}
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++)
 		obj_identity(&e->obj[i], i, &rw_done, e->hdr.task, (__u32)pid_tgid);

@@ -281,7 +281,8 @@ struct vl_method_cfg {
 	 */
 	__u8 rcu_arg;
 	__u8 arg_kind[VL_MAX_ARGS];	/* enum vl_arg_kind */
-	__u8 pad2[2];
+	/* index in calls_met, where the filter counts the calls it finds compliant */
+	__u16 slot;
 	__u32 rcu_mask;
 	/*
 	 * Bytes of the implementation's code (to the next symbol; 0: not
@@ -289,6 +290,18 @@ struct vl_method_cfg {
 	 */
 	__u32 fn_size;
 	struct vl_need need[VL_MAX_NEEDS];
+};
+
+/*
+ * Calls of one implementation the filter found compliant and did not send,
+ * per CPU: judged at entry, and at return (only for methods with needs read
+ * at return). They count as checks of the method's rules (a CI report's
+ * test cases). Slot VL_MET_SLOTS: not counted.
+ */
+#define VL_MET_SLOTS 8192
+struct vl_met {
+	__u64 entry;
+	__u64 exit;
 };
 
 /* Counters kept per CPU by the programs; the daemon sums and shows them. */

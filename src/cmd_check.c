@@ -524,7 +524,13 @@ static int run(struct check *ck)
 	ck->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	ret = discover_mounts(NULL, ck->fslist, &ck->mounts);
 	if (ret || !ck->mounts.n) {
-		p_err("no mounted filesystem of type %s", ck->fslist ? ck->fslist : "any");
+		/*
+		 * Methods are found through a mounted superblock, and traced
+		 * from before CMD starts: a filesystem CMD mounts itself is
+		 * picked up only on top of one already checked.
+		 */
+		p_err("no mounted filesystem of type %s: mount it before the check starts",
+		      ck->fslist ? ck->fslist : "any");
 		return EXIT_TOOL;
 	}
 	ret = discover_methods(&ck->mounts, ck->kb, ck->ks, &ck->cat, &ck->disc);
@@ -638,6 +644,7 @@ static int run(struct check *ck)
 	live_drain(&ck->live);
 	ck->cpu_end = self_cpu();
 	live_stats(&ck->live, ck->stats);
+	live_calls_met(&ck->live, &ck->cat, ck->eng);
 	if (ck->prog_stats)
 		ck->nprog_stats = live_prog_stats(&ck->live, &ck->prog_stat);
 	live_detach(&ck->live);

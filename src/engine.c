@@ -732,12 +732,45 @@ static int need_index(const struct vl_method_cfg *cfg, int arg, uint8_t cls, uin
 	return -1;
 }
 
-/* Counts a deviation, and passes it on. */
 /* A rule judged on a call: counted in all, and for the rule (its CI test case). */
 static void checked(struct vl_engine *e, const struct vl_rule *rule)
 {
 	e->st.checks++;
 	e->rule_checks[rule - e->rs->rules]++;
+}
+
+/* Where the @k-th requirement bound to @fn is read: at entry, or at a return. */
+static uint8_t bound_at(const struct binding *b, int k, const struct vl_fn *fn)
+{
+	const struct vl_req *q = &b->v[k].rule->reqs[b->v[k].req];
+
+	return q->kind == VL_REQ_HELD_UNLOCKS ? unlock_at(fn->roles[b->v[k].role].method) :
+						req_at(q);
+}
+
+void engine_count_met(struct vl_engine *e, const struct vl_fn *fn, uint64_t entry, uint64_t exit)
+{
+	struct binding *b = binding_of(e, fn);
+	int k;
+
+	for (k = 0; k < b->n; k++) {
+		const struct vl_rule *rule = b->v[k].rule;
+		const struct vl_req *q = &rule->reqs[b->v[k].req];
+		uint8_t at = bound_at(b, k, fn);
+
+		/*
+		 * Context rules: a call that slept in a no-block method, or made
+		 * in rcu-walk mode where that is refused, sent its own record.
+		 * "May not block in rcu-walk mode" is unknown here: the filter
+		 * does not say which mode a compliant call was made in.
+		 */
+		if (rule_on_context(rule)) {
+			if (q->kind == VL_REQ_NO_BLOCK && q->cond == VL_COND_RCU_WALK)
+				continue;
+			at = VL_AT_ENTRY;
+		}
+		e->rule_checks[rule - e->rs->rules] += at == VL_AT_ENTRY ? entry : exit;
+	}
 }
 
 uint64_t engine_rule_checks(const struct vl_engine *e, const struct vl_rule *rule)
@@ -866,10 +899,7 @@ static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
 
 	for (k = 0; k < b->n; k++) {
 		const struct vl_rule *rule = b->v[k].rule;
-		const struct vl_req *q = &rule->reqs[b->v[k].req];
-
-		uint8_t at = q->kind == VL_REQ_HELD_UNLOCKS ?
-			     unlock_at(fn->roles[b->v[k].role].method) : req_at(q);
+		uint8_t at = bound_at(b, k, fn);
 
 		if (rule_on_context(rule) || rule->prop == VL_PROP_I_RWSEM)
 			continue;

@@ -72,6 +72,11 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 
 const struct vl_engine_stats *engine_stats(const struct vl_engine *e);
 /* Checks of @rule, one of the engine's ruleset, made so far (a deviation found is one). */
+/*
+ * Calls of @fn that the kernel's filter found compliant, at entry and at
+ * return: checks of its rules, as if judged here.
+ */
+void engine_count_met(struct vl_engine *e, const struct vl_fn *fn, uint64_t entry, uint64_t exit);
 uint64_t engine_rule_checks(const struct vl_engine *e, const struct vl_rule *rule);
 
 /* "victim", "parent", ... for the object at @arg of @fn, for reports. */

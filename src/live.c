@@ -102,6 +102,7 @@ static int set_cfgs(struct vl_live *lv, const struct vl_live_opts *o, int from, 
 		if (!fn_traced(o, fn))
 			continue;
 		engine_method_cfg(o->eng, fn, &cfg);
+		cfg.slot = i < VL_MET_SLOTS ? i : VL_MET_SLOTS;
 		ret = bpf_map__update_elem(lv->skel->maps.method_cfg, &key, sizeof(key), &cfg,
 					   sizeof(cfg), BPF_ANY);
 		if (ret) {
@@ -442,6 +443,31 @@ void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
 			continue;
 		for (c = 0; c < ncpu; c++)
 			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+void live_calls_met(struct vl_live *lv, const struct vl_catalog *cat, struct vl_engine *eng)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, i, c;
+	struct vl_met *vals;
+
+	if (!lv->skel || ncpu <= 0)
+		return;
+	fd = bpf_map__fd(lv->skel->maps.calls_met);
+	vals = xcalloc(ncpu, sizeof(*vals));
+	for (i = 0; i < cat->nfns && i < VL_MET_SLOTS; i++) {
+		__u32 key = i;
+		uint64_t entry = 0, exit = 0;
+
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			entry += vals[c].entry;
+			exit += vals[c].exit;
+		}
+		if (entry || exit)
+			engine_count_met(eng, &cat->fns[i], entry, exit);
 	}
 	free(vals);
 }

@@ -76,6 +76,8 @@ int live_add(struct vl_live *lv, const struct vl_live_opts *o, const struct vl_d
 int live_poll(struct vl_live *lv, int timeout_ms);
 int live_drain(struct vl_live *lv);
 void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX]);
+/* Hands the filter's per-implementation counts of compliant calls to @eng. */
+void live_calls_met(struct vl_live *lv, const struct vl_catalog *cat, struct vl_engine *eng);
 /* Turn the kernel's BPF run statistics on until the returned fd closes. */
 int live_enable_prog_stats(void);
 /* Run counts and times of every loaded program, costliest first; how many. */

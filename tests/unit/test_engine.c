@@ -845,6 +845,41 @@ static void test_kernel_filter_config(void **state)
 	assert_int_equal(cfg.need[1].mode, VL_MODE_EXCL);
 }
 
+static uint64_t checks_of(struct fixture *fx, const char *id)
+{
+	const struct vl_rule *r = rules_find(fx->rs, id);
+
+	assert_non_null(r);
+	return engine_rule_checks(fx->eng, r);
+}
+
+/*
+ * Calls the kernel's filter found compliant count as checks of the rules it
+ * judged for them: entry counts for rules on the state at entry, return
+ * counts for the rules on what a method leaves, none for "may not block in
+ * rcu-walk mode" (the filter does not say which mode a call was in).
+ */
+static void test_calls_met_count_as_checks(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(checks_of(fx, "inode_operations.lookup.i_rwsem"), 0);
+	engine_count_met(fx->eng, catalog_get(&fx->cat, F_LOOKUP), 7, 0);
+	assert_int_equal(checks_of(fx, "inode_operations.lookup.i_rwsem"), 7);
+
+	engine_count_met(fx->eng, catalog_get(&fx->cat, F_WRITE_BEGIN), 5, 3);
+	assert_int_equal(checks_of(fx, "address_space_operations.write_begin.folio_lock"), 3);
+
+	engine_count_met(fx->eng, catalog_get(&fx->cat, F_D_DELETE), 4, 0);
+	assert_int_equal(checks_of(fx, "dentry_operations.d_delete.d_lock"), 4);
+	assert_int_equal(checks_of(fx, "dentry_operations.d_delete.may_block"), 4);
+
+	engine_count_met(fx->eng, catalog_get(&fx->cat, F_PERMISSION), 9, 0);
+	assert_int_equal(checks_of(fx, "inode_operations.permission.may_block.rcu_walk"), 0);
+	/* counted for the rule, not as checks made in vfslock */
+	assert_int_equal(engine_stats(fx->eng)->checks, 0);
+}
+
 static void test_reconstruction(void **state)
 {
 	struct fixture *fx = *state;
@@ -1013,6 +1048,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blocking_and_rcu_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_at_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_dir_rename_mutex, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_calls_met_count_as_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconstruction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter_never_hides_a_deviation, setup, teardown),
