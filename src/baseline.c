@@ -39,7 +39,7 @@ int baseline_write(const char *path, json_object *devs, json_object *supp, const
 		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1;
 	fprintf(f, "# vfslock baseline: the deviations known when written, against the rules "
 		"of %s.\n# A suppression file (docs/suppressions.md): `vfslock check --baseline "
-		"%s` fails only on others.\n", source, path);
+		"FILE` fails only on others.\n", source);
 	/* deviations differing only in their stacks beyond the call site: one entry */
 	for (k = 0; k < ARRAY_SIZE(lists); k++) {
 		json_object *arr = lists[k];
@@ -57,7 +57,10 @@ int baseline_write(const char *path, json_object *devs, json_object *supp, const
 				continue;
 			seen = xrealloc(seen, (n + 1) * sizeof(*seen));
 			seen[n++] = xstrdup(e);
-			fprintf(f, "%s: baseline, %s in %s\n", e, json_str(d, "found"), json_str(d, "function"));
+			/* "found" says what a state rule saw; a lock rule's is what was held */
+			fprintf(f, "%s: baseline, %s in %s\n", e,
+				*json_str(d, "found") ? json_str(d, "found") : json_str(d, "held"),
+				json_str(d, "function"));
 		}
 	}
 	for (j = 0; j < n; j++)
