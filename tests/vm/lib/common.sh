@@ -157,6 +157,7 @@ vm_download() {
 		# cache, and says so on every download: stay root instead.
 		((EUID != 0)) || apt_opts+=(-o APT::Sandbox::User=root)
 		start=$(vm_now)
+		vm_msg "downloading $pkg (once: kept in $debs)"
 		if ! (cd -- "$debs" && apt-get "${apt_opts[@]}" download "$pkg" >&2); then
 			vm_msg "apt-get download $pkg failed (offline, or the package lists are stale: apt-get update)"
 			return 1
