@@ -40,7 +40,7 @@ mkdir /mnt/tmp/a /mnt/tmp/b /mnt/vlbad
 touch /mnt/tmp/victim /mnt/tmp/a/x /mnt/tmp/kept
 flock /mnt/tmp/kept true	# a file lock context, for lease_change
 echo data > /mnt/ext4/cached
-vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
+vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json --junit $S/faults.xml -- sh -c "
 	mount -t vlbadfs none /mnt/vlbad || exit 9
 	t=0
 	until grep -q 'picked up vlbadfs' $S/faults.out; do
@@ -70,7 +70,7 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json -- sh -c "
 echo $? > $S/faults.rc
 
 # The same module making the same kind of calls the right way.
-vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json -- sh -c "
+vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json --junit $S/control.xml -- sh -c "
 	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c &&
 	echo sync_fs 1 /mnt/ext4 > $P && echo drop_inode 1 /mnt/tmp/kept > $P &&
 	echo d_delete 1 /mnt/tmp/kept > $P && echo partial 1 /mnt/ext4/cached > $P &&
@@ -82,4 +82,17 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json -- sh -c "
 	echo mmap fault 0 /mnt/vlbad > $P && umount /mnt/vlbad" \
 	> $S/control.out 2>&1
 echo $? > $S/control.rc
+
+# A baseline: written from a run with one fault, it hides that one and not
+# a second, new one.
+vfslock check --fs tmpfs --write-baseline $S/base.baseline -- \
+	sh -c "echo lookup_unlocked /mnt/tmp > $P" > $S/base1.out 2>&1
+echo $? > $S/base1.rc
+vfslock check --fs tmpfs --baseline $S/base.baseline --junit $S/base2.xml -- \
+	sh -c "echo lookup_unlocked /mnt/tmp > $P && echo setattr_unlocked /mnt/tmp/b/y > $P" \
+	> $S/base2.out 2>&1
+echo $? > $S/base2.rc
+vfslock check --fs tmpfs --baseline $S/base.baseline --json $S/base3.json -- \
+	sh -c "echo lookup_unlocked /mnt/tmp > $P" > $S/base3.out 2>&1
+echo $? > $S/base3.rc
 exit 0

@@ -6,6 +6,7 @@ if any failed. The JSON comes from `vfslock check --json`.
 """
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import Tap  # noqa: E402
@@ -13,6 +14,25 @@ from tap import Tap  # noqa: E402
 share = sys.argv[1]
 tap = Tap(share)
 check, load, rc = tap.check, tap.load, tap.rc
+
+
+def junit(name):
+    """NAME.xml, the JUnit of `vfslock check --junit`, parsed by python3's xml, or None"""
+    try:
+        return ET.parse(os.path.join(share, name + ".xml")).getroot()
+    except (OSError, ET.ParseError) as e:
+        check(False, f"{name}.xml: a JUnit parser reads it ({e})")
+        return None
+
+
+def verdict(name):
+    """The last line of NAME.out"""
+    try:
+        with open(os.path.join(share, name + ".out")) as fo:
+            lines = fo.read().splitlines()
+        return lines[-1] if lines else ""
+    except OSError:
+        return ""
 
 
 kernel = open(os.path.join(share, "kernel")).read().strip()
@@ -166,6 +186,27 @@ if f:
         check(False, f"{tag} faults: nothing else flagged, but got {g}")
     check(f["internal_calls"] >= 1,
           f"{tag} faults: shmem_mkdir's own call of shmem_mknod not judged as ->mknod")
+    # the same deviations as JUnit: a failure per distinct deviation, in its rule's test case
+    x = junit("faults")
+    if x is not None:
+        failed = {}
+        for c in x.iter("testcase"):
+            for fl in c.findall("failure"):
+                failed.setdefault(c.get("name"), []).append(fl)
+        want = {}
+        for d in f["deviation_list"]:
+            want[d["rule"]] = want.get(d["rule"], 0) + 1
+        check({r: len(v) for r, v in failed.items()} == want,
+              f"{tag} faults: JUnit has a failure per distinct deviation, in its rule's test case "
+              f"({len(failed)} rules failing, {len(want)} in the JSON)")
+        check(all("stack:" in fl.text and "count:" in fl.text and fl.get("type") in
+                  ("filesystem", "module") for v in failed.values() for fl in v),
+              f"{tag} faults: each JUnit failure has its count, stack and attribution")
+        check(int(x.get("failures")) == len(failed) and
+              int(x.get("tests")) == len(x.findall("./testsuite/testcase")) > len(failed),
+              f"{tag} faults: JUnit counts (tests {x.get('tests')}, failures {x.get('failures')})")
+    check(verdict("faults").startswith("vfslock check: FAIL: "),
+          f"{tag} faults: the output ends with the verdict ({verdict('faults')})")
 
 # 3. The same calls made properly: nothing flagged.
 c = load("control")
@@ -174,5 +215,32 @@ if c:
     check(rc("control") == 0 and c["deviations"] == 0,
           f"{tag} control: compliant calls give 0 deviations and exit 0 "
           f"(got {c['deviations']}, exit {rc('control')})")
+    x = junit("control")
+    if x is not None:
+        check(x.get("failures") == "0" and not x.findall(".//failure") and
+              len(x.findall("./testsuite/testcase")) >= 10,
+              f"{tag} control: JUnit parses, {x.get('tests')} test cases, no failure")
+    check(verdict("control").startswith("vfslock check: PASS: no deviation in "),
+          f"{tag} control: the output ends with the verdict ({verdict('control')})")
+
+# 4. A baseline written from one fault hides it, and not a new one.
+try:
+    base = open(os.path.join(share, "base.baseline")).read().splitlines()
+except OSError:
+    base = []
+entries = sorted(ln.split(" at ")[0] for ln in base if ln and not ln.startswith("#"))
+check(rc("base1") == 1 and entries == ["inode_operations.lookup.i_rwsem"],
+      f"{tag} baseline: written from a run with the lookup fault, exit 1, one entry ({entries})")
+x = junit("base2")
+if x is not None:
+    failed = sorted(c.get("name") for c in x.iter("testcase") if c.find("failure") is not None)
+    check(rc("base2") == 1 and failed == ["inode_operations.setattr.i_rwsem"],
+          f"{tag} baseline: with a new fault, exit 1 ({rc('base2')}), only the new rule fails "
+          f"in JUnit ({failed})")
+b3 = load("base3")
+if b3:
+    check(rc("base3") == 0 and b3["deviations"] == 0 and
+          [k["rule"] for k in b3.get("suppressed_list", [])] == ["inode_operations.lookup.i_rwsem"],
+          f"{tag} baseline: the known fault alone exits 0 ({rc('base3')}), listed as suppressed")
 
 tap.finish()

@@ -23,4 +23,4 @@ vmrc=$?
 tail -1 "$share/console.log" | sed 's/^/  /'
 # keep the reports: docs/measurements.md quotes them
 vmsuite_finish check "$KERNEL" "$share" "$vmrc" "$ROOT/tests/check/judge.py" "check-$KERNEL" \
-	'*.json' '*.out' '*.rc'
+	'*.json' '*.out' '*.rc' '*.xml' base.baseline

@@ -207,6 +207,10 @@ head -c 3000000 "$tmp/big.vlt" > "$tmp/cut.vlt"
 rc=$?
 t_check "a cut recording exits 2 and ends with INCOMPLETE ($(tail -1 "$tmp/out"))" \
 	sh -c "[ $rc -eq 2 ] && tail -1 '$tmp/out' | grep -qE '^vfslock check: INCOMPLETE: recording cut or damaged; no deviation in the [1-9][0-9]* method calls judged against .*; exit 2$'"
+# CI logs: nothing check or report prints to a pipe is a terminal escape
+{ "$V" check --replay "$tmp/f2.vlt"; "$V" report "$tmp/f2.vlt"; } > "$tmp/out" 2>&1
+t_check "check and report write no escape sequence to a pipe ($(wc -l < "$tmp/out") lines)" \
+	sh -c "[ \$(wc -l < '$tmp/out') -gt 20 ] && ! grep -q \$(printf '\033') '$tmp/out'"
 "$V" check --duration 5 -- true > /dev/null 2> "$tmp/err"
 rc=$?
 t_check "check --duration without --all exits 2 and says why" \
