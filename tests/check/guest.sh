@@ -95,4 +95,17 @@ echo $? > $S/base2.rc
 vfslock check --fs tmpfs --baseline $S/base.baseline --json $S/base3.json -- \
 	sh -c "echo lookup_unlocked /mnt/tmp > $P" > $S/base3.out 2>&1
 echo $? > $S/base3.rc
+
+# --all: the whole system, no command; the fault is made by a task that is
+# no workload's, started before the check (it waits for the check to run)
+(
+	t=0
+	until grep -q 'checking every task' $S/all.out 2>/dev/null; do
+		sleep 0.2; t=$((t + 1)); [ $t -lt 300 ] || exit 9
+	done
+	echo lookup_unlocked /mnt/tmp > $P
+) &
+vfslock check --all --duration 6 --fs tmpfs --json $S/all.json > $S/all.out 2>&1
+echo $? > $S/all.rc
+wait
 exit 0

@@ -243,4 +243,13 @@ if b3:
           [k["rule"] for k in b3.get("suppressed_list", [])] == ["inode_operations.lookup.i_rwsem"],
           f"{tag} baseline: the known fault alone exits 0 ({rc('base3')}), listed as suppressed")
 
+# 5. --all for a duration: a task outside any workload is checked.
+a = load("all")
+if a:
+    got = [(d["rule"], d["task"]["comm"]) for d in a["deviation_list"]]
+    check(rc("all") == 1 and a.get("whole_system") is True and a["workload_status"] is None,
+          f"{tag} --all --duration: exit 1 ({rc('all')}), whole_system, no workload status")
+    check(("inode_operations.lookup.i_rwsem", "sh") in got,
+          f"{tag} --all --duration: the lookup fault of a task started before it flagged ({got})")
+
 tap.finish()
