@@ -491,6 +491,12 @@ void top_lock_detail(struct vl_agg *a, uint64_t lock, void (*line)(void *ctx, co
 			 l->owner_flags & VL_OWN_READERS ? " (readers own it: the last one)" : "",
 			 l->owner_flags & VL_OWN_KTHREAD ? " (kernel thread)" : "");
 		line(ctx, buf);
+	} else if (l->wait[0].n + l->wait[1].n) {
+		/*
+		 * The word named no task: released between the failed try and
+		 * the wait, or handed over, or a lock without one (spinlocks).
+		 */
+		line(ctx, "  owner at the last wait: not known (the lock's owner word named no task)");
 	}
 	who_lines("waiters", l->waiters, line, ctx);
 	who_lines("holders", l->holders, line, ctx);
