@@ -29,5 +29,6 @@ int do_top(int argc, char **argv);
 int do_record(int argc, char **argv);
 int do_report(int argc, char **argv);
 int do_export(int argc, char **argv);
+int do_daemon(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
 	{ "top",	do_top,		"live view of lock contention: locks, tasks, call sites" },
 	{ "record",	do_record,	"record events into a trace for offline analysis" },
 	{ "report",	do_report,	"what a recorded trace shows: deviations, contention" },
+	{ "daemon",	do_daemon,	"load the probes once, record and serve viewers and metrics" },
 	{ "export",	do_export,	"a recorded trace as a timeline (Perfetto)" },
 	{ "help",	do_help,	"this text" },
 	{ NULL, NULL, NULL },

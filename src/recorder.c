@@ -156,6 +156,10 @@ static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
 	session_start(&r->s);
 	if (r->wl)
 		lockstate_task_born(r->s.pipe.ls, r->wl->pid, r->wl->pid, NULL);
+	if (!r->w) {
+		free(text);
+		return 0;
+	}
 	meta = session_meta_json(&r->s);
 	ret = trace_write_meta(r->w, VL_BLK_META, meta, strlen(meta));
 	if (!ret)
@@ -196,9 +200,12 @@ int recorder_open(struct vl_recorder *r, char *err, size_t errlen)
 		return -1;
 	if (r->s.rs)
 		snprintf(r->s.rec_rules, sizeof(r->s.rec_rules), "%s", r->s.rs->source);
-	r->w = trace_writer_open(r->path, r->max_size, 3, err, errlen);
-	if (!r->w)
-		return -1;
+	/* no path: checking and aggregates only (a daemon without a trace_dir) */
+	if (r->path) {
+		r->w = trace_writer_open(r->path, r->max_size, 3, err, errlen);
+		if (!r->w)
+			return -1;
+	}
 	if (!r->contention_only && setup_checks(r, err, errlen))
 		return -1;
 	ret = contend_open(&r->c, r->fentry, r->ring_bytes / 4, err, errlen);
@@ -249,4 +256,33 @@ int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_
 	r->kb = NULL;
 	session_free(&r->s);
 	return ret;
+}
+
+int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen)
+{
+	size_t len;
+	char *text, *meta;
+	bool have_text;
+	int ret;
+
+	r->w = trace_writer_open(path, r->max_size, 3, err, errlen);
+	if (!r->w)
+		return -1;
+	r->path = path;
+	text = ksyms__snapshot(NULL, &len);
+	have_text = text;
+	meta = session_meta_json(&r->s);
+	ret = have_text ? trace_write_meta(r->w, VL_BLK_META, meta, strlen(meta)) : -ENOMEM;
+	if (!ret)
+		ret = trace_write_meta(r->w, VL_BLK_KSYMS, text, len);
+	free(meta);
+	free(text);
+	if (ret) {
+		snprintf(err, errlen, "%s",
+			 have_text ? trace_writer_error(r->w) : "reading /proc/kallsyms");
+		trace_writer_close(r->w, NULL, NULL);
+		r->w = NULL;
+		return -1;
+	}
+	return 0;
 }

@@ -57,6 +57,11 @@ int recorder_poll(struct vl_recorder *r, int timeout_ms);
 void recorder_mark(struct vl_recorder *r);
 /* The probes' counters now, summed over both programs. */
 void recorder_stats(struct vl_recorder *r, uint64_t st[VL_STAT_MAX]);
+/*
+ * Go on into a new trace at @path (after the last one failed): its META and
+ * KSYMS written now. -1 with @err set, and no trace open.
+ */
+int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen);
 /* Detach everything and free; the trace, if still open, closed with @end_json. */
 int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_wstats *ws);
 

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon_client.h"
+
+int daemon_request(const char *sock, const char *req, FILE *out)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[65536];
+	size_t len = strlen(req), off = 0;
+	ssize_t n;
+	int fd;
+
+	if (strlen(sock) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, sock, strlen(sock) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int err = -errno;
+
+		close(fd);
+		return err == -ECONNREFUSED ? -ENOENT : err;
+	}
+	while (off < len) {
+		n = write(fd, req + off, len - off);
+		if (n <= 0) {
+			close(fd);
+			return -EPIPE;
+		}
+		off += n;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, out);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Asking a running `vfslock daemon`: see docs/daemon.md for the requests. */
+#ifndef VFSLOCK_DAEMON_CLIENT_H
+#define VFSLOCK_DAEMON_CLIENT_H
+
+#include <stdio.h>
+
+/*
+ * Send the request line @req to the daemon on @sock and copy its answer to
+ * @out. 0; -ENOENT (or another negative errno) when no daemon answers, with
+ * nothing printed: the caller says what it does instead.
+ */
+int daemon_request(const char *sock, const char *req, FILE *out);
+
+#endif

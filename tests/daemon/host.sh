@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# tests/daemon/host.sh: `vfslock daemon` on the machine running the tests,
+# in whatever mode it allows (lock waits only where fentry is refused):
+# its socket answers status, report (the same JSON and text as `vfslock
+# report`) and metrics, which Debian's python3-prometheus-client parses as
+# OpenMetrics; a stalled and a vanished client neither stop it nor stay;
+# SIGHUP reloads (a bad file keeps the old configuration); SIGTERM detaches
+# every program and leaves a readable trace; after kill -9 no program stays
+# and the next daemon takes the socket over; a second daemon is refused.
+set -uo pipefail
+ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
+. "$ROOT/tests/lib/tap.sh"
+V=$ROOT/build/vfslock
+PY=/usr/bin/python3	# Debian's, with python3-prometheus-client (make deps)
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+port=$((20000 + RANDOM % 20000))
+cat > "$tmp/d.conf" <<CONF
+# tests/daemon/host.sh
+socket = $tmp/sock
+trace_dir = $tmp/traces
+trace_max_size = 64M
+metrics = 127.0.0.1:$port
+CONF
+# http URL: the body on stdout, the Content-Type (or the HTTP error code) on
+# stderr; fails when there is no 200 answer
+http() {
+	python3 -c '
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=3)
+    sys.stdout.write(r.read().decode())
+    sys.stderr.write(r.headers["Content-Type"])
+except urllib.error.HTTPError as e:
+    sys.stderr.write(str(e.code))
+    sys.exit(1)
+except OSError:
+    sys.exit(2)' "$1"
+}
+progs() { bpftool prog show 2>/dev/null | grep -cE 'name (contention_beg|contention_end|method_|down_|up_)' ; }
+# programs are freed shortly after the last link closes: wait for that, 5 s at most
+progs_back_to() {
+	for _ in $(seq 25); do
+		[ "$(progs)" -eq "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+before=$(progs)
+
+start() {
+	"$V" daemon --config "$tmp/d.conf" >> "$tmp/d.log" 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do
+		[ -S "$tmp/sock" ] && "$V" daemon status --socket "$tmp/sock" > /dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	return 1
+}
+t_check "the daemon starts and answers on its socket" start
+t_check "its programs are loaded ($(progs) of vfslock's)" sh -c "[ \$(bpftool prog show | grep -cE 'name contention_(beg|end)') -gt $before ]"
+sleep 2
+"$V" daemon status --socket "$tmp/sock" > "$tmp/status.json"
+t_check "status: pid, mode, the trace being written" python3 - "$tmp/status.json" "$pid" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["pid"] == int(sys.argv[2]), s["pid"]
+assert s["mode"] in ("contention", "check+contention"), s["mode"]
+assert s["trace"]["recording"] is True and s["trace"]["file"].endswith(".vlt"), s["trace"]
+assert s["events"] > 0 and s["lost"] == 0, s
+PY
+"$V" -j report --socket "$tmp/sock" > "$tmp/report.json" 2> "$tmp/report.err"
+t_check "report without FILE asks the daemon, says so, gives report's JSON" \
+	sh -c "grep -q 'from the daemon on $tmp/sock' '$tmp/report.err' && python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert {\"kernel\", \"mode\", \"records\", \"lost\"} <= set(r), sorted(r)
+assert r[\"records\"] > 0' '$tmp/report.json'"
+"$V" report --socket "$tmp/sock" > "$tmp/report.txt" 2>/dev/null
+t_check "report's text from the daemon" grep -q '^kernel .*, mode ' "$tmp/report.txt"
+"$V" report --socket "$tmp/nosuch" > /dev/null 2> "$tmp/err"
+rc=$?
+t_check "report with no FILE and no daemon exits 2 and says so" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'no daemon answers on $tmp/nosuch' '$tmp/err'"
+
+http "http://127.0.0.1:$port/metrics" > "$tmp/metrics.txt" 2> "$tmp/ctype"
+t_check "metrics over HTTP, as OpenMetrics ($(cat "$tmp/ctype"))" \
+	grep -q '^application/openmetrics-text; version=1.0.0' "$tmp/ctype"
+t_check "the OpenMetrics parser of python3-prometheus-client reads them" "$PY" - "$tmp/metrics.txt" <<'PY'
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+need = {"vfslock_deviations", "vfslock_lock_wait_seconds", "vfslock_lock_hold_seconds",
+        "vfslock_events", "vfslock_events_lost", "vfslock_probe_up", "vfslock_recording"}
+assert need <= set(fams), need - set(fams)
+assert fams["vfslock_deviations"].type == "counter"
+assert fams["vfslock_lock_wait_seconds"].type == "histogram"
+ev = [s.value for s in fams["vfslock_events"].samples if s.name == "vfslock_events_total"]
+assert ev and ev[0] > 0, ev
+up = {s.labels["probe"]: s.value for s in fams["vfslock_probe_up"].samples}
+assert up["contention"] == 1, up
+rec = [s.value for s in fams["vfslock_recording"].samples]
+assert rec == [1], rec
+# every histogram's buckets climb to +Inf, which equals its count
+for f in fams.values():
+    if f.type != "histogram":
+        continue
+    by = {}
+    for s in f.samples:
+        by.setdefault(s.labels.get("class"), []).append(s)
+    for cls, ss in by.items():
+        b = [s.value for s in ss if s.name.endswith("_bucket")]
+        n = [s.value for s in ss if s.name.endswith("_count")]
+        assert b == sorted(b) and b[-1] == n[0], (f.name, cls)
+PY
+http "http://127.0.0.1:$port/" > /dev/null 2> "$tmp/code"
+t_check "a path other than /metrics is a 404 ($(cat "$tmp/code"))" grep -qx 404 "$tmp/code"
+
+# a stalled client: connects, asks, never reads; another is served meanwhile
+"$PY" - "$tmp/sock" > "$tmp/stall.out" 2>&1 <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"request": "report", "format": "text", "rows": 0}\n')
+time.sleep(14)
+print("stalled client done")
+PY
+stall=$!
+sleep 1
+t_check "another client is served while one stalls" \
+	sh -c "timeout 5 '$V' daemon status --socket '$tmp/sock' > '$tmp/s2.json'"
+# a client that vanishes without reading its reply
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b"{\"request\": \"report\"}\n"); s.close()' "$tmp/sock"
+sleep 12
+"$V" daemon status --socket "$tmp/sock" > "$tmp/s3.json"
+t_check "the stalled and the vanished client are let go (clients: only the asker)" \
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["clients"] == 1, s["clients"]' \
+	"$tmp/s3.json"
+wait "$stall"
+
+# SIGHUP: a bad file keeps the configuration, a good one moves the metrics
+echo 'nonsense' >> "$tmp/d.conf"
+kill -HUP "$pid"
+sleep 1
+t_check "SIGHUP with a bad line keeps the old configuration, naming file and line" \
+	grep -q "d.conf:6: expected 'key = value'; the configuration in force is kept" "$tmp/d.log"
+port2=$((port + 1))
+sed -i '$d' "$tmp/d.conf"
+sed -i "s/^metrics = .*/metrics = 127.0.0.1:$port2/; s/^trace_max_size = .*/trace_max_size = 128M/" \
+	"$tmp/d.conf"
+kill -HUP "$pid"
+sleep 3
+t_check "SIGHUP: metrics on the new port" sh -c "$(declare -f http); http http://127.0.0.1:$port2/metrics 2>/dev/null | grep -q '^# EOF'"
+t_check "SIGHUP: nothing on the old port" sh -c "$(declare -f http); ! http http://127.0.0.1:$port/metrics > /dev/null 2>&1"
+t_check "SIGHUP: the probes reloaded, into a new trace" \
+	sh -c "[ \$(ls '$tmp/traces' | grep -c '\\.vlt\$') -ge 1 ] && grep -q 'configuration reloaded' '$tmp/d.log'"
+
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+t_check "SIGTERM: exit 0 (got $rc), the socket removed" sh -c "[ $rc -eq 0 ] && [ ! -e '$tmp/sock' ]"
+t_check "SIGTERM: none of vfslock's programs left ($before before)" progs_back_to "$before"
+last=$(ls "$tmp"/traces/vfslock-*.vlt | tail -1)
+"$V" report "$last" > "$tmp/last.txt" 2> "$tmp/last.err"
+t_check "SIGTERM: the trace reads back whole, no damage" \
+	sh -c "grep -q '^kernel ' '$tmp/last.txt' && ! grep -qi 'cut\\|damage\\|no END' '$tmp/last.err'"
+
+start > /dev/null
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+pid=
+sleep 1
+t_check "kill -9: none of vfslock's programs left" progs_back_to "$before"
+t_check "kill -9: the next daemon takes the stale socket over" start
+"$V" daemon --config "$tmp/d.conf" > /dev/null 2> "$tmp/second.err"
+rc=$?
+t_check "a second daemon is refused, exit 2 (got $rc), before loading anything" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'a daemon already answers' '$tmp/second.err' &&
+		! grep -q warning '$tmp/second.err'"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+
+t_summary
