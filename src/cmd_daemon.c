@@ -46,6 +46,7 @@ enum client_kind { CL_SOCKET, CL_HTTP };
 
 struct client {
 	int fd;
+	bool gone;			/* closed; freed once the events in hand are done */
 	enum client_kind kind;
 	char in[4096];
 	size_t inlen;
@@ -171,7 +172,8 @@ static void stop_recorder(struct daemon *d, const char *why)
 	if (!d->recorder_open)
 		return;
 	snprintf(end, sizeof(end), "{\"stopped\":\"%s\"}", why);
-	recorder_mark(&d->r);
+	if (d->r.rb)
+		recorder_mark(&d->r);
 	recorder_close(&d->r, end, NULL);
 	d->recorder_open = false;
 }
@@ -301,19 +303,33 @@ static void close_listeners(struct daemon *d)
 
 /* ---- clients ---------------------------------------------------------------- */
 
+/*
+ * Closed now, freed by sweep_clients(): an event for it may still be in the
+ * batch epoll_wait() returned, and its fd number taken by a new client.
+ */
 static void drop_client(struct daemon *d, struct client *c)
+{
+	if (c->gone)
+		return;
+	if (c->outoff < c->outlen)
+		d->client_dropped += c->outlen - c->outoff;
+	close(c->fd);
+	c->gone = true;
+}
+
+static void sweep_clients(struct daemon *d)
 {
 	int i;
 
-	if (c->outoff < c->outlen)
-		d->client_dropped += c->outlen - c->outoff;
-	for (i = 0; i < d->nclients && d->cl[i] != c; i++)
-		;
-	if (i < d->nclients)
+	for (i = d->nclients - 1; i >= 0; i--) {
+		struct client *c = d->cl[i];
+
+		if (!c->gone)
+			continue;
 		d->cl[i] = d->cl[--d->nclients];
-	close(c->fd);
-	free(c->out);
-	free(c);
+		free(c->out);
+		free(c);
+	}
 }
 
 static void accept_client(struct daemon *d, int lfd, enum client_kind kind)
@@ -338,16 +354,19 @@ static void accept_client(struct daemon *d, int lfd, enum client_kind kind)
 static void status_of(struct daemon *d, struct vl_metrics_status *st)
 {
 	uint64_t k[VL_STAT_MAX] = { 0 };
+	int i, clients = 0;
 
 	if (d->recorder_open)
 		recorder_stats(&d->r, k);
+	for (i = 0; i < d->nclients; i++)
+		clients += !d->cl[i]->gone;
 	*st = (struct vl_metrics_status){
 		.methods = d->recorder_open && d->r.live_open,
 		.methods_traced = d->r.live_open ? d->r.live.nmethods : 0,
 		.lock_primitives = d->r.live_open ? d->r.live.nprims : 0,
 		.kernel_lost = k[VL_STAT_LOST],
 		.recording = d->recorder_open && d->r.w,
-		.clients = d->nclients,
+		.clients = clients,
 		.client_dropped = d->client_dropped,
 		.uptime = (now_ns() - d->t_start) / 1e9,
 	};
@@ -487,7 +506,7 @@ static void reap_stalled(struct daemon *d)
 	uint64_t now = now_ns();
 	int i;
 
-	for (i = d->nclients - 1; i >= 0; i--)
+	for (i = 0; i < d->nclients; i++)
 		if (now - d->cl[i]->last_progress > STALL_NS)
 			drop_client(d, d->cl[i]);
 }
@@ -500,14 +519,15 @@ static int load_cfg(const char *path, struct vl_daemon_cfg *c, char *err, size_t
 	return daemon_cfg_load(c, path ? path : VL_DAEMON_CONFIG, !path, err, errlen);
 }
 
-static void reload(struct daemon *d)
+/* -1 when the daemon is left without probes: it stops. */
+static int reload(struct daemon *d)
 {
 	struct vl_daemon_cfg old = d->cfg, fresh;
 	char err[512];
 
 	if (load_cfg(d->config, &fresh, err, sizeof(err))) {
 		p_err("daemon: SIGHUP: %s; the configuration in force is kept", err);
-		return;
+		return 0;
 	}
 	d->cfg = fresh;
 	if (strcmp(old.socket, fresh.socket) || strcmp(old.metrics, fresh.metrics) ||
@@ -522,10 +542,20 @@ static void reload(struct daemon *d)
 	}
 	if (daemon_cfg_probes_differ(&old, &fresh)) {
 		stop_recorder(d, "reloaded");
-		if (start_recorder(d, err, sizeof(err)))
-			p_err("daemon: SIGHUP: %s; probes not reloaded", err);
+		if (start_recorder(d, err, sizeof(err))) {
+			p_err("daemon: SIGHUP: %s; back to the probes of the configuration before",
+			      err);
+			stop_recorder(d, "error");
+			d->cfg = old;
+			if (start_recorder(d, err, sizeof(err))) {
+				stop_recorder(d, "error");
+				return -1;
+			}
+			return 0;
+		}
 	}
 	p_info("daemon: configuration reloaded from %s", d->config ? d->config : VL_DAEMON_CONFIG);
+	return 0;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
@@ -555,7 +585,11 @@ static int serve(struct daemon *d)
 				if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP) {
-					reload(d);
+					if (reload(d)) {
+						p_err("daemon: SIGHUP: the probes could not be "
+						      "loaded again; stopping");
+						return EXIT_TOOL;
+					}
 					epoll_ctl(d->ep, EPOLL_CTL_ADD, ring_buffer__epoll_fd(d->r.rb),
 						  &(struct epoll_event){ .events = EPOLLIN,
 									 .data.ptr = &TAG_RB });
@@ -567,12 +601,15 @@ static int serve(struct daemon *d)
 				accept_client(d, d->unix_fd, CL_SOCKET);
 			} else if (p == &TAG_HTTP) {
 				accept_client(d, d->http_fd, CL_HTTP);
+			} else if (((struct client *)p)->gone) {
+				continue;
 			} else if (evs[i].events & EPOLLOUT) {
 				client_writable(d, p);
 			} else if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 				client_readable(d, p);
 			}
 		}
+		sweep_clients(d);
 		if (now_ns() >= next_mark) {
 			recorder_mark(&d->r);
 			if (d->r.w)
@@ -653,8 +690,9 @@ int do_daemon(int argc, char **argv)
 	       d.cfg.socket, d.cfg.metrics[0] ? ", metrics on http://" : "", d.cfg.metrics);
 	ret = serve(&d);
 out:
-	for (i = d.nclients - 1; i >= 0; i--)
+	for (i = 0; i < d.nclients; i++)
 		drop_client(&d, d.cl[i]);
+	sweep_clients(&d);
 	close_listeners(&d);
 	stop_recorder(&d, ret == EXIT_OK ? "signal" : "error");
 	if (d.ep >= 0)

@@ -1,0 +1,93 @@
+#!/bin/sh
+# tests/daemon/guest.sh: the guest side of tests/daemon/vm.sh, with
+# vl_badcall loaded. One daemon checks tmpfs with fentry; three clients at
+# once (one asks, one stalls, one is killed); faults it must count; its
+# trace on a tiny tmpfs until the disk is full, checking going on; SIGHUP;
+# SIGTERM; kill -9. Results in /share for tests/daemon/judge.py.
+set -u
+S=/share
+P=/sys/module/vl_badcall/parameters/run
+uname -r > $S/kernel
+mkdir -p /mnt/tiny /mnt/tmp/d /etc/vfslock
+mount -t tmpfs -o size=${TINY_KB:-2048}k tiny /mnt/tiny
+cat > /etc/vfslock/daemon.conf <<CONF
+trace_dir = /mnt/tiny
+trace_max_size = 64M
+fs = tmpfs
+lock_events = all
+CONF
+progs() { bpftool prog show | grep -cE 'name (method_|contention_|down_|up_)'; }
+progs > $S/progs.before
+
+status() { vfslock daemon status > $S/$1.status.json 2>&1; }
+up() {
+	t=0
+	until vfslock daemon status > /dev/null 2>&1; do
+		sleep 0.5; t=$((t + 1)); [ $t -lt 120 ] || return 1
+	done
+}
+
+vfslock daemon > $S/daemon.log 2>&1 &
+D=$!
+up; echo $? > $S/up.rc
+progs > $S/progs.running
+
+# a first fault, and tmpfs work to fill the tiny trace directory
+echo lookup_unlocked /mnt/tmp > $P
+status first
+stress-ng --dir 1 --rename 1 --open 1 -t 8 --temp-path /mnt/tmp/d --quiet
+status full
+df -k /mnt/tiny | tail -1 > $S/full.df
+# checking goes on while recording is paused: a second fault is counted
+echo setattr_unlocked /mnt/tmp > $P
+sleep 2
+
+# three clients at once: a stalled one (stopped after asking), one killed
+# mid-answer, and one that asks and reads
+vfslock report > $S/stalled.txt 2>&1 &
+STALL=$!
+vfslock -j report > /dev/null 2>&1 &
+KILLED=$!
+sleep 0.3
+kill -STOP $STALL
+kill -KILL $KILLED
+vfslock -j report > $S/report.json 2> $S/report.err
+echo $? > $S/report.rc
+status three
+wget -q -O $S/metrics.txt http://127.0.0.1:9464/metrics
+echo $? > $S/metrics.rc
+sleep 12
+status after
+kill -KILL $STALL
+
+# SIGHUP: a new metrics port
+echo 'metrics = 127.0.0.1:9465' >> /etc/vfslock/daemon.conf
+kill -HUP $D
+sleep 3
+wget -q -O $S/metrics2.txt http://127.0.0.1:9465/metrics
+echo $? > $S/metrics2.rc
+
+kill -TERM $D
+wait $D
+echo $? > $S/term.rc
+sleep 2
+progs > $S/progs.term
+ls /run/vfslock > $S/run.ls 2>&1
+
+# kill -9: nothing left attached; the next daemon takes the socket over
+rm -f /mnt/tiny/*
+vfslock daemon > $S/daemon2.log 2>&1 &
+D=$!
+up
+progs > $S/progs.running2
+kill -KILL $D
+wait $D
+sleep 2
+progs > $S/progs.kill9
+vfslock daemon > $S/daemon3.log 2>&1 &
+D=$!
+up; echo $? > $S/up3.rc
+kill -TERM $D
+wait $D
+dmesg | grep -E 'WARNING:|BUG:|Oops' > $S/dmesg.txt
+touch $S/done
