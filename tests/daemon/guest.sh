@@ -9,7 +9,9 @@ S=/share
 P=/sys/module/vl_badcall/parameters/run
 uname -r > $S/kernel
 mkdir -p /mnt/tiny /mnt/tmp/d /etc/vfslock
-mount -t tmpfs -o size=${TINY_KB:-2048}k tiny /mnt/tiny
+mount -t tmpfs -o size=${TINY_KB:-4096}k tiny /mnt/tiny
+# the metrics are served on loopback
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 cat > /etc/vfslock/daemon.conf <<CONF
 trace_dir = /mnt/tiny
 trace_max_size = 64M
@@ -32,33 +34,33 @@ D=$!
 up; echo $? > $S/up.rc
 progs > $S/progs.running
 
-# a first fault, and tmpfs work to fill the tiny trace directory
+# a first fault; then tmpfs work while another file fills the trace's disk
 echo lookup_unlocked /mnt/tmp > $P
 status first
-stress-ng --dir 1 --rename 1 --open 1 -t 8 --temp-path /mnt/tmp/d --quiet
+dd if=/dev/zero of=/mnt/tiny/filler bs=64k 2>/dev/null
+stress-ng --dir 1 --rename 1 --open 1 -t 5 --temp-path /mnt/tmp/d --quiet
 status full
 df -k /mnt/tiny | tail -1 > $S/full.df
 # checking goes on while recording is paused: a second fault is counted
 echo setattr_unlocked /mnt/tmp > $P
 sleep 2
 
-# three clients at once: a stalled one (stopped after asking), one killed
-# mid-answer, and one that asks and reads
-vfslock report > $S/stalled.txt 2>&1 &
-STALL=$!
-vfslock -j report > /dev/null 2>&1 &
+# three clients at once: one connected that never asks (stalled), one
+# killed while connected, and one that asks and reads
+sleep 30 | busybox nc 127.0.0.1 9464 > /dev/null 2>&1 &
+sleep 30 | busybox nc 127.0.0.1 9464 > /dev/null 2>&1 &
 KILLED=$!
-sleep 0.3
-kill -STOP $STALL
+sleep 1
+status three
 kill -KILL $KILLED
+sleep 1
+status killed
 vfslock -j report > $S/report.json 2> $S/report.err
 echo $? > $S/report.rc
-status three
 wget -q -O $S/metrics.txt http://127.0.0.1:9464/metrics
 echo $? > $S/metrics.rc
-sleep 12
+sleep 11
 status after
-kill -KILL $STALL
 
 # SIGHUP: a new metrics port
 echo 'metrics = 127.0.0.1:9465' >> /etc/vfslock/daemon.conf
