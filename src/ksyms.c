@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -32,6 +33,64 @@ static size_t add_str(struct ksyms *ks, const char *s)
 	return off;
 }
 
+/* Text symbols only: stacks and method pointers point at code. */
+static bool code_symbol(char type)
+{
+	return type == 't' || type == 'T' || type == 'w' || type == 'W';
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static const char *skip_space(const char *p, const char *end)
+{
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/*
+ * One line of kallsyms, "addr type name [module]", as sscanf's
+ * "%x %c %255s [%127[^]]]" reads it, and sscanf's count: a snapshot has
+ * hundreds of thousands of lines, and sscanf was most of the time a
+ * replay spent before its first record.
+ */
+static int parse_line(const char *p, const char *end, uint64_t *addr, char *type,
+		      char name[256], char mod[128])
+{
+	const char *s;
+	int n, d;
+
+	p = skip_space(p, end);
+	if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit(p[2]))
+		p += 2;
+	for (*addr = 0, s = p; p < end && isxdigit(*p); p++) {
+		d = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
+		*addr = *addr << 4 | d;
+	}
+	if (p == s)
+		return 0;
+	p = skip_space(p, end);
+	if (p == end)
+		return 1;
+	*type = *p++;
+	p = skip_space(p, end);
+	for (n = 0; p < end && !is_space(*p) && n < 255; p++)
+		name[n++] = *p;
+	name[n] = '\0';
+	if (!n)
+		return 2;
+	p = skip_space(p, end);
+	if (p == end || *p++ != '[')
+		return 3;
+	for (n = 0; p < end && *p != ']' && n < 127; p++)
+		mod[n++] = *p;
+	mod[n] = '\0';
+	return n ? 4 : 3;
+}
+
 static int cmp_addr(const void *a, const void *b)
 {
 	const struct ksym *x = a, *y = b;
@@ -39,25 +98,23 @@ static int cmp_addr(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* Text symbols only: stacks and method pointers point at code. */
-static bool code_symbol(char type)
+static struct ksyms *ksyms__parse(const char *text, size_t len)
 {
-	return type == 't' || type == 'T' || type == 'w' || type == 'W';
-}
-
-static struct ksyms *ksyms__read(FILE *f)
-{
+	const char *p = text, *end = text + len, *eol;
 	struct ksyms *ks;
-	char line[512];
 	int cap = 0, nonzero = 0, i;
+	bool sorted = true;
 
 	ks = xcalloc(1, sizeof(*ks));
 	add_str(ks, "");
-	while (fgets(line, sizeof(line), f)) {
-		char type, name[256], mod[128] = "";
+	for (; p < end; p = eol + 1) {
+		char type = 0, name[256], mod[128] = "";
 		uint64_t addr;
 
-		if (sscanf(line, "%" SCNx64 " %c %255s [%127[^]]]", &addr, &type, name, mod) < 3)
+		eol = memchr(p, '\n', end - p);
+		if (!eol)
+			eol = end;
+		if (parse_line(p, eol, &addr, &type, name, mod) < 3)
 			continue;
 		if (!code_symbol(type))
 			continue;
@@ -65,6 +122,8 @@ static struct ksyms *ksyms__read(FILE *f)
 			cap = cap ? cap * 2 : 65536;
 			ks->syms = xrealloc(ks->syms, cap * sizeof(*ks->syms));
 		}
+		if (ks->n && addr < ks->syms[ks->n - 1].addr)
+			sorted = false;
 		ks->syms[ks->n].addr = addr;
 		/* offsets now; the string table may move while it grows */
 		ks->syms[ks->n].name = (const char *)(uintptr_t)add_str(ks, name);
@@ -72,7 +131,6 @@ static struct ksyms *ksyms__read(FILE *f)
 		nonzero += addr != 0;
 		ks->n++;
 	}
-	fclose(f);
 	for (i = 0; i < ks->n; i++) {
 		ks->syms[i].name = ks->strs + (uintptr_t)ks->syms[i].name;
 		ks->syms[i].module = ks->strs + (uintptr_t)ks->syms[i].module;
@@ -82,27 +140,43 @@ static struct ksyms *ksyms__read(FILE *f)
 		errno = ENOTSUP;
 		return NULL;
 	}
-	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
+	/* kallsyms comes sorted but for modules; a sorted list is left as it came */
+	if (!sorted)
+		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_addr);
 	return ks;
 }
 
 struct ksyms *ksyms__load(const char *path)
 {
 	FILE *f = fopen(path ? path : "/proc/kallsyms", "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, got;
+	struct ksyms *ks;
 
-	return f ? ksyms__read(f) : NULL;
+	if (!f)
+		return NULL;
+	/* /proc/kallsyms has no size to stat: read until the end */
+	do {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 1 << 20;
+			text = xrealloc(text, cap);
+		}
+		got = fread(text + len, 1, cap - len, f);
+		len += got;
+	} while (got);
+	fclose(f);
+	ks = ksyms__parse(text, len);
+	free(text);
+	return ks;
 }
 
 struct ksyms *ksyms__load_mem(const char *text, size_t len)
 {
-	FILE *f;
-
 	if (!len) {
 		errno = ENOENT;
 		return NULL;
 	}
-	f = fmemopen((void *)text, len, "r");
-	return f ? ksyms__read(f) : NULL;
+	return ksyms__parse(text, len);
 }
 
 char *ksyms__snapshot(const char *path, size_t *len)
