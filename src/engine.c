@@ -24,17 +24,37 @@
  */
 #define VL_VM_FAULT_LOCKED	0x0200
 
+/*
+ * A requirement of a rule bound to an implementation, with what every call
+ * would otherwise work out again: where it is read, whether it is judged
+ * on the call's context, the mode it needs.
+ */
 struct bound {
 	const struct vl_rule *rule;
 	int req;
 	int role;
+	uint8_t at;		/* VL_AT_*: at entry, or at a return */
+	bool ctx;		/* a context rule that forbids something (may block, rcu-walk) */
+	bool i_rwsem;		/* judged on the rebuilt holds and the owner word */
+	bool rename;		/* of a ->rename role: its flags may say exchange */
+	enum vl_mode need;
+};
+
+/* The kinds of an implementation's arguments, as the target words use them. */
+struct shape {
+	unsigned int inodes;	/* struct inode * arguments */
+	int first_inode, last_child, first_any, flags_arg;
+	int8_t nth_inode[VL_MAX_ARGS];	/* inode arguments before each, less one */
 };
 
 struct binding {
 	bool done;
 	bool cfg_done;
+	bool any_ctx;		/* some bound requirement is judged on the context */
+	bool any_exit;		/* some is read at a return */
 	int n;
 	struct bound *v;
+	struct shape sh;
 	int flag_arg[VL_RULE_MAX_REQS * 8];	/* unused slots stay -1 */
 	struct vl_method_cfg cfg;		/* what the kernel reads for it */
 };
@@ -353,6 +373,47 @@ static int arg_index(const struct vl_engine *e, const struct vl_fn *fn,
 	return -1;
 }
 
+static bool is_inode_arg(const struct vl_fn *fn, int i);
+static bool is_child_arg(const struct vl_fn *fn, int i);
+static int nth_inode_before(const struct vl_fn *fn, int i);
+static int flags_arg(const struct vl_fn *fn);
+
+static struct bound bind_req(const struct vl_fn *fn, const struct vl_rule *rule, int q, int role)
+{
+	const struct vl_req *r = &rule->reqs[q];
+
+	return (struct bound){
+		.rule = rule, .req = q, .role = role,
+		.at = r->kind == VL_REQ_HELD_UNLOCKS ? unlock_at(fn->roles[role].method) :
+						       req_at(r),
+		.ctx = rule_on_context(rule) && !req_permits(r),
+		.i_rwsem = rule->prop == VL_PROP_I_RWSEM,
+		.rename = !strcmp(fn->roles[role].method, "rename"),
+		.need = r->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED,
+	};
+}
+
+static void shape_of(const struct vl_fn *fn, struct shape *sh)
+{
+	int i;
+
+	memset(sh, 0, sizeof(*sh));
+	sh->first_inode = sh->last_child = sh->first_any = -1;
+	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		sh->nth_inode[i] = nth_inode_before(fn, i);
+		if (is_inode_arg(fn, i)) {
+			sh->inodes |= 1u << i;
+			if (sh->first_inode < 0)
+				sh->first_inode = i;
+		}
+		if (is_child_arg(fn, i) && sh->nth_inode[i] >= 0)
+			sh->last_child = i;
+		if (fn->arg_kind[i] != VL_ARG_SCALAR && sh->first_any < 0)
+			sh->first_any = i;
+	}
+	sh->flags_arg = flags_arg(fn);
+}
+
 static struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
 {
 	struct binding *b;
@@ -369,6 +430,7 @@ static struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
 	if (b->done)
 		return b;
 	b->done = true;
+	shape_of(fn, &b->sh);
 	for (k = 0; k < (int)ARRAY_SIZE(b->flag_arg); k++)
 		b->flag_arg[k] = -1;
 	for (k = 0; k < fn->nroles; k++) {
@@ -386,7 +448,10 @@ static struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
 				int slot = b->n;
 
 				b->v = xrealloc(b->v, (b->n + 1) * sizeof(*b->v));
-				b->v[b->n++] = (struct bound){ rule, q, k };
+				b->v[b->n++] = bind_req(fn, rule, q, k);
+				b->any_ctx |= b->v[slot].ctx;
+				b->any_exit |= !rule_on_context(rule) && !b->v[slot].i_rwsem &&
+					       b->v[slot].at != VL_AT_ENTRY;
 				if (rule->reqs[q].cond == VL_COND_ARG_FLAG &&
 				    slot < (int)ARRAY_SIZE(b->flag_arg))
 					b->flag_arg[slot] = arg_index(e, fn, &fn->roles[k],
@@ -473,21 +538,19 @@ static int flags_arg(const struct vl_fn *fn)
 	return -1;
 }
 
-static bool exchange(const struct vl_fn *fn, const struct vl_role *role,
-		     const struct vl_ev_method *ev)
+/* Whether a ->rename call exchanges its two entries (renameat2 RENAME_EXCHANGE). */
+static bool exchange(const struct shape *sh, const struct bound *bd, const struct vl_ev_method *ev)
 {
-	int f = flags_arg(fn);
-
-	return !strcmp(role->method, "rename") && f >= 0 && (ev->args[f] & VL_RENAME_EXCHANGE);
+	return bd->rename && sh->flags_arg >= 0 && (ev->args[sh->flags_arg] & VL_RENAME_EXCHANGE);
 }
 
-static bool parents_differ(const struct vl_fn *fn, const struct vl_ev_method *ev)
+static bool parents_differ(const struct shape *sh, const struct vl_ev_method *ev)
 {
 	uint64_t first = 0;
 	int i;
 
-	for (i = 0; i < fn->nargs; i++) {
-		if (!is_inode_arg(fn, i) || !ev->obj[i].inode)
+	for (i = 0; i < VL_MAX_ARGS; i++) {
+		if (!(sh->inodes & (1u << i)) || !ev->obj[i].inode)
 			continue;
 		if (!first)
 			first = ev->obj[i].inode;
@@ -503,58 +566,51 @@ static bool obj_is_dir(const struct vl_ev_method *ev, int i)
 }
 
 /* Arguments whose objects @target names, as a bit mask. */
-static unsigned int resolve(const struct vl_fn *fn, const struct vl_role *role,
-			    enum vl_target target, const struct vl_ev_method *ev)
+static unsigned int resolve(const struct vl_fn *fn, const struct shape *sh,
+			    const struct bound *bd, enum vl_target target,
+			    const struct vl_ev_method *ev)
 {
 	unsigned int m = 0;
-	int i, first_inode = -1, last_child = -1, first_any = -1;
+	int i, n = fn->nargs < VL_MAX_ARGS ? fn->nargs : VL_MAX_ARGS;
 
-	for (i = 0; i < fn->nargs; i++) {
-		if (is_inode_arg(fn, i) && first_inode < 0)
-			first_inode = i;
-		if (is_child_arg(fn, i) && nth_inode_before(fn, i) >= 0)
-			last_child = i;
-		if (fn->arg_kind[i] != VL_ARG_SCALAR && first_any < 0)
-			first_any = i;
-	}
 	switch (target) {
 	case VL_TGT_DEFAULT:
-		if (first_inode >= 0)
-			m = 1u << first_inode;
-		else if (first_any >= 0)
-			m = 1u << first_any;
+		if (sh->first_inode >= 0)
+			m = 1u << sh->first_inode;
+		else if (sh->first_any >= 0)
+			m = 1u << sh->first_any;
 		break;
 	case VL_TGT_PARENTS:
-		for (i = 0; i < fn->nargs; i++)
-			if (is_inode_arg(fn, i))
-				m |= 1u << i;
+		m = sh->inodes;
 		break;
 	case VL_TGT_BOTH:
 	case VL_TGT_ALL:
-		for (i = 0; i < fn->nargs; i++)
-			if (is_inode_arg(fn, i) || (is_child_arg(fn, i) && ev->obj[i].inode))
+		m = sh->inodes;
+		for (i = 0; i < n; i++)
+			if (is_child_arg(fn, i) && ev->obj[i].inode)
 				m |= 1u << i;
 		break;
 	case VL_TGT_VICTIM:
 		/* the removed or replaced object; an exchange removes nothing */
-		if (last_child >= 0 && ev->obj[last_child].inode && !exchange(fn, role, ev))
-			m = 1u << last_child;
+		if (sh->last_child >= 0 && ev->obj[sh->last_child].inode &&
+		    !exchange(sh, bd, ev))
+			m = 1u << sh->last_child;
 		break;
 	case VL_TGT_NONDIR:
-		for (i = 0; i < fn->nargs; i++)
+		for (i = 0; i < n; i++)
 			if (is_child_arg(fn, i) && ev->obj[i].inode && !obj_is_dir(ev, i))
 				m |= 1u << i;
 		break;
 	case VL_TGT_MOVED_SUBDIR:
-		if (!parents_differ(fn, ev))
+		if (!parents_differ(sh, ev))
 			break;
-		for (i = 0; i < fn->nargs; i++) {
-			int k = nth_inode_before(fn, i);
+		for (i = 0; i < n; i++) {
+			int k = sh->nth_inode[i];
 
 			if (!is_child_arg(fn, i) || !ev->obj[i].inode || !obj_is_dir(ev, i))
 				continue;
 			/* the source always moves; the target only when exchanged */
-			if (k == 0 || (k > 0 && exchange(fn, role, ev)))
+			if (k == 0 || (k > 0 && exchange(sh, bd, ev)))
 				m |= 1u << i;
 		}
 		break;
@@ -657,7 +713,7 @@ static bool cond_holds(const struct binding *b, int slot, const struct vl_fn *fn
 		}
 		return (ev->args[a] & q->cond_flag) != 0;
 	case VL_COND_CROSS_DIR:
-		return parents_differ(fn, ev);
+		return parents_differ(&b->sh, ev);
 	default:
 		*known = false;
 		return false;
@@ -739,15 +795,6 @@ static void checked(struct vl_engine *e, const struct vl_rule *rule)
 	e->rule_checks[rule - e->rs->rules]++;
 }
 
-/* Where the @k-th requirement bound to @fn is read: at entry, or at a return. */
-static uint8_t bound_at(const struct binding *b, int k, const struct vl_fn *fn)
-{
-	const struct vl_req *q = &b->v[k].rule->reqs[b->v[k].req];
-
-	return q->kind == VL_REQ_HELD_UNLOCKS ? unlock_at(fn->roles[b->v[k].role].method) :
-						req_at(q);
-}
-
 void engine_count_met(struct vl_engine *e, const struct vl_fn *fn, uint64_t entry, uint64_t exit)
 {
 	struct binding *b = binding_of(e, fn);
@@ -756,7 +803,7 @@ void engine_count_met(struct vl_engine *e, const struct vl_fn *fn, uint64_t entr
 	for (k = 0; k < b->n; k++) {
 		const struct vl_rule *rule = b->v[k].rule;
 		const struct vl_req *q = &rule->reqs[b->v[k].req];
-		uint8_t at = bound_at(b, k, fn);
+		uint8_t at = b->v[k].at;
 
 		/*
 		 * Context rules: a call that slept in a no-block method, or made
@@ -849,21 +896,22 @@ static int first_object_arg(const struct vl_fn *fn)
  * rcu-walk mode, a block record that the call slept (it carries the entry's
  * flags). Each record kind judges only the rules it can decide.
  */
-static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
+static void judge_context(struct vl_engine *e, const struct vl_fn *fn, struct binding *b,
 			  const struct vl_ev_method *ev, const struct vl_task *t,
 			  vl_deviation_fn cb, void *ctx)
 {
-	struct binding *b = binding_of(e, fn);
 	bool blocked = ev->hdr.type == VL_EV_METHOD_BLOCK;
 	bool rcu = ev->flags & VL_MF_RCU_WALK;
 	int k;
 
+	if (!b->any_ctx)
+		return;
 	for (k = 0; k < b->n; k++) {
 		const struct vl_rule *rule = b->v[k].rule;
 		const struct vl_req *q = &rule->reqs[b->v[k].req];
 		struct vl_deviation d;
 
-		if (!rule_on_context(rule) || req_permits(q))
+		if (!b->v[k].ctx)
 			continue;
 		if (q->kind == VL_REQ_NO_BLOCK) {
 			if (!blocked)
@@ -890,21 +938,21 @@ static void judge_context(struct vl_engine *e, const struct vl_fn *fn,
 }
 
 /* An exit record: the rules on what the method leaves at return. */
-static void judge_return(struct vl_engine *e, const struct vl_fn *fn,
+static void judge_return(struct vl_engine *e, const struct vl_fn *fn, struct binding *b,
 			 const struct vl_ev_method *ev, const struct vl_task *t,
 			 vl_deviation_fn cb, void *ctx)
 {
-	struct binding *b = binding_of(e, fn);
 	int k;
 
+	if (!b->any_exit)
+		return;
 	for (k = 0; k < b->n; k++) {
-		const struct vl_rule *rule = b->v[k].rule;
-		uint8_t at = bound_at(b, k, fn);
+		const struct bound *bd = &b->v[k];
 
-		if (rule_on_context(rule) || rule->prop == VL_PROP_I_RWSEM)
+		if (rule_on_context(bd->rule) || bd->i_rwsem)
 			continue;
-		if (at != VL_AT_ENTRY)
-			judge_by_kernel(e, b, k, at, fn, ev, t, cb, ctx);
+		if (bd->at != VL_AT_ENTRY)
+			judge_by_kernel(e, b, k, bd->at, fn, ev, t, cb, ctx);
 	}
 }
 
@@ -920,12 +968,15 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		e->st.unknown_fn++;
 		return;
 	}
+	b = binding_of(e, fn);
 	if (ev->hdr.type == VL_EV_METHOD_BLOCK) {
-		judge_context(e, fn, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
+		if (b->any_ctx)
+			judge_context(e, fn, b, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
 		return;
 	}
 	if (ev->hdr.type == VL_EV_METHOD_EXIT) {
-		judge_return(e, fn, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
+		if (b->any_exit)
+			judge_return(e, fn, b, ev, lockstate_task(ls, ev->hdr.tid), cb, ctx);
 		return;
 	}
 	if (ev->hdr.type != VL_EV_METHOD_ENTER)
@@ -935,31 +986,31 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		return;
 	}
 	e->st.calls++;
-	b = binding_of(e, fn);
 	t = lockstate_task(ls, ev->hdr.tid);
-	judge_context(e, fn, ev, t, cb, ctx);
+	judge_context(e, fn, b, ev, t, cb, ctx);
 
 	for (k = 0; k < b->n; k++) {
-		const struct vl_rule *rule = b->v[k].rule;
-		const struct vl_req *q = &rule->reqs[b->v[k].req];
-		const struct vl_role *role = &fn->roles[b->v[k].role];
-		enum vl_mode need = q->mode == VL_RMODE_EXCL ? VL_MODE_EXCL : VL_MODE_SHARED;
+		const struct bound *bd = &b->v[k];
+		const struct vl_rule *rule = bd->rule;
+		const struct vl_req *q = &rule->reqs[bd->req];
+		const struct vl_role *role = &fn->roles[bd->role];
+		enum vl_mode need = bd->need;
 		unsigned int objs;
 		bool known;
 
 		if (rule_on_context(rule))
 			continue;
-		if (!cond_holds(b, k, fn, q, ev, &known)) {
+		if (q->cond != VL_COND_NONE && !cond_holds(b, k, fn, q, ev, &known)) {
 			if (!known)
 				e->st.unverifiable++;
 			continue;
 		}
-		if (rule->prop != VL_PROP_I_RWSEM) {
+		if (!bd->i_rwsem) {
 			if (req_at(q) == VL_AT_ENTRY)
 				judge_by_kernel(e, b, k, VL_AT_ENTRY, fn, ev, t, cb, ctx);
 			continue;
 		}
-		objs = resolve(fn, role, q->target, ev);
+		objs = resolve(fn, &b->sh, bd, q->target, ev);
 		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
 			struct vl_deviation d;
 			enum vl_mode held;
@@ -1104,7 +1155,7 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 				candidate = class_objects(fn, cls, at) & (1u << i);
 			else switch (q->target) {
 			case VL_TGT_DEFAULT:
-				candidate = resolve(fn, &fn->roles[b->v[k].role], VL_TGT_DEFAULT,
+				candidate = resolve(fn, &b->sh, &b->v[k], VL_TGT_DEFAULT,
 						    &(struct vl_ev_method){ 0 }) & (1u << i);
 				break;
 			case VL_TGT_PARENTS:
