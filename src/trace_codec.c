@@ -264,8 +264,9 @@ static uint64_t word_at(const uint8_t *const plane[8], size_t i)
  * planes interleaved by a transpose (SSE2 unpacks), then the prefix (a sum
  * for the timestamp, word 0, a XOR for the rest) carried over the rows.
  */
-static uint64_t word_16(uint64_t *dst, size_t nw, bool sum, size_t i,
-			const uint8_t *const plane[8], uint64_t prev)
+static inline __attribute__((always_inline))
+uint64_t word_16(uint64_t *dst, size_t nw, const bool sum, size_t i,
+		 const uint8_t *const plane[8], uint64_t prev)
 {
 	int r;
 #ifdef __SSE2__
@@ -292,6 +293,7 @@ static uint64_t word_16(uint64_t *dst, size_t nw, bool sum, size_t i,
 	__m128i carry = _mm_set1_epi64x(prev);
 
 	/* the prefix in registers: within each pair, then carried pair to pair */
+#pragma GCC unroll 8
 	for (r = 0; r < 8; r++, dst += 2 * nw) {
 		__m128i p = y[r];
 
@@ -323,6 +325,19 @@ static uint64_t word_16(uint64_t *dst, size_t nw, bool sum, size_t i,
 #endif
 }
 
+/* The timestamp word (a running sum) and the others (a running XOR), apart: no test per row. */
+static uint64_t word_16_sum(uint64_t *dst, size_t nw, size_t i, const uint8_t *const plane[8],
+			    uint64_t prev)
+{
+	return word_16(dst, nw, true, i, plane, prev);
+}
+
+static uint64_t word_16_xor(uint64_t *dst, size_t nw, size_t i, const uint8_t *const plane[8],
+			    uint64_t prev)
+{
+	return word_16(dst, nw, false, i, plane, prev);
+}
+
 /*
  * The next tile of class @c: its rows [done, done + fill). Each word's
  * prefix goes on from the tile's last row, the row before this tile's
@@ -339,8 +354,12 @@ static void class_next_tile(struct evdec_class *c)
 		uint64_t prev = t ? dst[(c->fill - 1) * nw] : 0;
 		bool sum = wd->w == 0;
 
-		for (i = 0; i + 16 <= m; i += 16, dst += 16 * nw)
-			prev = word_16(dst, nw, sum, t + i, wd->plane, prev);
+		if (sum)
+			for (i = 0; i + 16 <= m; i += 16, dst += 16 * nw)
+				prev = word_16_sum(dst, nw, t + i, wd->plane, prev);
+		else
+			for (i = 0; i + 16 <= m; i += 16, dst += 16 * nw)
+				prev = word_16_xor(dst, nw, t + i, wd->plane, prev);
 		for (; i < m; i++, dst += nw) {
 			uint64_t v = word_at(wd->plane, t + i);
 
