@@ -20,8 +20,18 @@ void pipeline_fini(struct vl_pipeline *p)
 
 void pipeline_add_sink(struct vl_pipeline *p, const struct vl_sink *s)
 {
-	if (p->nsinks < VL_MAX_SINKS)
-		p->sinks[p->nsinks++] = *s;
+	struct vl_sink *k;
+
+	if (p->nsinks == VL_MAX_SINKS)
+		return;
+	k = &p->sinks[p->nsinks++];
+	*k = *s;
+	if (k->on_record)
+		p->rec[p->nrec++] = k;
+	if (k->on_hold_end)
+		p->hold[p->nhold++] = k;
+	if (k->on_deviation)
+		p->dev[p->ndev++] = k;
 }
 
 static void deviation(void *ctx, const struct vl_deviation *d)
@@ -29,9 +39,8 @@ static void deviation(void *ctx, const struct vl_deviation *d)
 	struct vl_pipeline *p = ctx;
 	int i;
 
-	for (i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].on_deviation)
-			p->sinks[i].on_deviation(p->sinks[i].ctx, d);
+	for (i = 0; i < p->ndev; i++)
+		p->dev[i]->on_deviation(p->dev[i]->ctx, d);
 }
 
 static size_t min_size(uint16_t type)
@@ -67,45 +76,15 @@ static bool stats_fit(const struct vl_ev_stats *s)
 	return offsetof(struct vl_ev_stats, v) + n * sizeof(s->v[0]) <= s->hdr.size;
 }
 
-int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
+/*
+ * Records that come seldom (task births and deaths, losses, counters), out
+ * of pipeline_feed: what they need would cost its registers every record.
+ */
+static __attribute__((noinline)) void feed_rare(struct vl_pipeline *p, const struct vl_ev_hdr *h)
 {
-	const struct vl_ev_hdr *h = data;
-	int i;
-
-	if (size < sizeof(*h) || h->size > size || h->size < min_size(h->type) ||
-	    (h->type == VL_EV_STATS && !stats_fit(data))) {
-		p->st.bad++;
-		return -EINVAL;
-	}
-	p->st.records++;
-	if (h->type < VL_EV_TYPE_MAX)
-		p->st.by_type[h->type]++;
-	if (!p->st.first_ts)
-		p->st.first_ts = h->ts;
-	p->st.last_ts = h->ts;
+	const void *data = h;
 
 	switch (h->type) {
-	case VL_EV_LOCK: {
-		struct vl_hold ended;
-
-		if (lockstate_apply(p->ls, data, &ended))
-			for (i = 0; i < p->nsinks; i++)
-				if (p->sinks[i].on_hold_end)
-					p->sinks[i].on_hold_end(p->sinks[i].ctx, &ended, h->tid, h->ts);
-		break;
-	}
-	case VL_EV_METHOD_ENTER:
-	case VL_EV_METHOD_EXIT:
-	case VL_EV_METHOD_BLOCK: {
-		const struct vl_ev_method *m = data;
-		struct vl_task *t = lockstate_task_get(p->ls, h->tid, h->tgid);
-
-		memcpy(t->comm, m->comm, sizeof(t->comm));
-		t->comm[sizeof(t->comm) - 1] = '\0';
-		if (p->eng)
-			engine_on_method(p->eng, p->ls, m, deviation, p);
-		break;
-	}
 	case VL_EV_TASK_FORK: {
 		const struct vl_ev_task *t = data;
 
@@ -114,10 +93,6 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 	}
 	case VL_EV_TASK_EXIT:
 		lockstate_task_exit(p->ls, h->tid);
-		break;
-	case VL_EV_CONTEND:
-	case VL_EV_OBJ_NAME:
-		/* for the aggregates alone: waits change no hold */
 		break;
 	case VL_EV_LOST: {
 		const struct vl_ev_lost *l = data;
@@ -140,9 +115,56 @@ int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
 		/* a newer producer's record: its size lets us step over it */
 		break;
 	}
-	for (i = 0; i < p->nsinks; i++)
-		if (p->sinks[i].on_record)
-			p->sinks[i].on_record(p->sinks[i].ctx, h);
+}
+
+int pipeline_feed(struct vl_pipeline *p, const void *data, size_t size)
+{
+	const struct vl_ev_hdr *h = data;
+	int i;
+
+	if (size < sizeof(*h) || h->size > size || h->size < min_size(h->type) ||
+	    (h->type == VL_EV_STATS && !stats_fit(data))) {
+		p->st.bad++;
+		return -EINVAL;
+	}
+	p->st.records++;
+	if (h->type < VL_EV_TYPE_MAX)
+		p->st.by_type[h->type]++;
+	if (!p->st.first_ts)
+		p->st.first_ts = h->ts;
+	p->st.last_ts = h->ts;
+
+	switch (h->type) {
+	case VL_EV_LOCK: {
+		struct vl_hold ended;
+
+		if (lockstate_apply(p->ls, data, &ended))
+			for (i = 0; i < p->nhold; i++)
+				p->hold[i]->on_hold_end(p->hold[i]->ctx, &ended, h->tid, h->ts);
+		break;
+	}
+	case VL_EV_METHOD_ENTER:
+	case VL_EV_METHOD_EXIT:
+	case VL_EV_METHOD_BLOCK: {
+		const struct vl_ev_method *m = data;
+		struct vl_task *t = lockstate_task_get(p->ls, h->tid, h->tgid);
+
+		memcpy(t->comm, m->comm, sizeof(t->comm));
+		t->comm[sizeof(t->comm) - 1] = '\0';
+		if (p->eng)
+			engine_on_method(p->eng, p->ls, m, deviation, p);
+		break;
+	}
+	case VL_EV_CONTEND:
+	case VL_EV_OBJ_NAME:
+		/* for the aggregates alone: waits change no hold */
+		break;
+	default:
+		feed_rare(p, h);
+		break;
+	}
+	for (i = 0; i < p->nrec; i++)
+		p->rec[i]->on_record(p->rec[i]->ctx, h);
 	return 0;
 }
 

@@ -39,6 +39,9 @@ struct vl_pipeline {
 	struct vl_engine *eng;
 	int nsinks;
 	struct vl_sink sinks[VL_MAX_SINKS];
+	/* the sinks that take each kind of call, for the loops run per record */
+	int nrec, nhold, ndev;
+	const struct vl_sink *rec[VL_MAX_SINKS], *hold[VL_MAX_SINKS], *dev[VL_MAX_SINKS];
 	struct vl_pipeline_stats st;
 };
 
