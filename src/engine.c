@@ -34,7 +34,8 @@ struct bound {
 	int req;
 	int role;
 	uint8_t at;		/* VL_AT_*: at entry, or at a return */
-	bool ctx;		/* a context rule that forbids something (may block, rcu-walk) */
+	bool on_ctx;		/* a rule on the context (may block, rcu-walk) */
+	bool ctx;		/* one that forbids something */
 	bool i_rwsem;		/* judged on the rebuilt holds and the owner word */
 	bool rename;		/* of a ->rename role: its flags may say exchange */
 	enum vl_mode need;
@@ -386,6 +387,7 @@ static struct bound bind_req(const struct vl_fn *fn, const struct vl_rule *rule,
 		.rule = rule, .req = q, .role = role,
 		.at = r->kind == VL_REQ_HELD_UNLOCKS ? unlock_at(fn->roles[role].method) :
 						       req_at(r),
+		.on_ctx = rule_on_context(rule),
 		.ctx = rule_on_context(rule) && !req_permits(r),
 		.i_rwsem = rule->prop == VL_PROP_I_RWSEM,
 		.rename = !strcmp(fn->roles[role].method, "rename"),
@@ -414,7 +416,9 @@ static void shape_of(const struct vl_fn *fn, struct shape *sh)
 	sh->flags_arg = flags_arg(fn);
 }
 
-static struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
+/* The rules bound to @fn, found on its first call. */
+static __attribute__((noinline)) struct binding *bind_fn(struct vl_engine *e,
+							 const struct vl_fn *fn)
 {
 	struct binding *b;
 	int r, q, k;
@@ -460,6 +464,13 @@ static struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
 		}
 	}
 	return b;
+}
+
+static inline struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)
+{
+	if ((int)fn->id < e->nbind && e->bind[fn->id].done)
+		return &e->bind[fn->id];
+	return bind_fn(e, fn);
 }
 
 bool engine_fn_checked(struct vl_engine *e, const struct vl_fn *fn)
@@ -998,7 +1009,7 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 		unsigned int objs;
 		bool known;
 
-		if (rule_on_context(rule))
+		if (bd->on_ctx)
 			continue;
 		if (q->cond != VL_COND_NONE && !cond_holds(b, k, fn, q, ev, &known)) {
 			if (!known)
@@ -1011,12 +1022,13 @@ void engine_on_method(struct vl_engine *e, struct vl_lockstate *ls,
 			continue;
 		}
 		objs = resolve(fn, &b->sh, bd, q->target, ev);
-		for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++) {
+		for (; objs; objs &= objs - 1) {
 			struct vl_deviation d;
 			enum vl_mode held;
 			bool by_word;
 
-			if (!(objs & (1u << i)) || !ev->obj[i].inode)
+			i = __builtin_ctz(objs);
+			if (!ev->obj[i].inode)
 				continue;
 			checked(e, rule);
 			held = held_on(e, t, ev, i, &by_word);
