@@ -57,12 +57,12 @@ struct vl_task *lockstate_task(struct vl_lockstate *ls, uint32_t tid)
 	return n ? &n->t : NULL;
 }
 
-struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
+/* A task not among the recent ones: the hash, or a new record. */
+static __attribute__((noinline)) struct vl_task *task_lookup(struct vl_lockstate *ls, uint32_t tid,
+							     uint32_t tgid)
 {
-	struct task_node **slot = &ls->recent[cache_slot(tid, LS_RECENT_BITS)], *n = *slot;
+	struct task_node **slot = &ls->recent[cache_slot(tid, LS_RECENT_BITS)], *n;
 
-	if (n && n->t.tid == tid)
-		return &n->t;
 	HASH_FIND(hh, ls->tasks, &tid, sizeof(tid), n);
 	if (!n) {
 		n = xcalloc(1, sizeof(*n));
@@ -73,6 +73,19 @@ struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32
 	}
 	*slot = n;
 	return &n->t;
+}
+
+/* Nearly every record is of a task seen lately: that path stays small, and inline. */
+static inline struct vl_task *task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
+{
+	struct task_node *n = ls->recent[cache_slot(tid, LS_RECENT_BITS)];
+
+	return n && n->t.tid == tid ? &n->t : task_lookup(ls, tid, tgid);
+}
+
+struct vl_task *lockstate_task_get(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid)
+{
+	return task_get(ls, tid, tgid);
 }
 
 void lockstate_task_born(struct vl_lockstate *ls, uint32_t tid, uint32_t tgid, const char *comm)
@@ -119,13 +132,15 @@ static void drop_hold(struct vl_task *t, struct vl_hold *h)
 {
 	int i = h - t->holds;
 
-	memmove(&t->holds[i], &t->holds[i + 1], (t->nholds - i - 1) * sizeof(*h));
+	/* mostly the last taken, first released */
+	if (i != t->nholds - 1)
+		memmove(&t->holds[i], &t->holds[i + 1], (t->nholds - i - 1) * sizeof(*h));
 	t->nholds--;
 }
 
 bool lockstate_apply(struct vl_lockstate *ls, const struct vl_ev_lock *e, struct vl_hold *ended)
 {
-	struct vl_task *t = lockstate_task_get(ls, e->hdr.tid, e->hdr.tgid);
+	struct vl_task *t = task_get(ls, e->hdr.tid, e->hdr.tgid);
 	struct vl_hold *h;
 
 	switch (e->op) {
