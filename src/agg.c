@@ -179,12 +179,11 @@ static void drop_hold_only(struct vl_agg *a)
 	}
 }
 
-static struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
+/* A lock not among the recent ones: the hash, or a new record. */
+static __attribute__((noinline)) struct vl_agg_lock *lock_lookup(struct vl_agg *a, uint64_t lock)
 {
-	struct vl_agg_lock **slot = &a->recent_locks[cache_slot(lock, AGG_RECENT_BITS)], *l = *slot;
+	struct vl_agg_lock **slot = &a->recent_locks[cache_slot(lock, AGG_RECENT_BITS)], *l;
 
-	if (l && l->lock == lock)
-		return l;
 	HASH_FIND(hh, a->locks, &lock, sizeof(lock), l);
 	if (!l) {
 		if (HASH_COUNT(a->locks) >= VL_AGG_MAX_LOCKS)
@@ -196,6 +195,13 @@ static struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
 	}
 	*slot = l;
 	return l;
+}
+
+static inline struct vl_agg_lock *lock_get(struct vl_agg *a, uint64_t lock)
+{
+	struct vl_agg_lock *l = a->recent_locks[cache_slot(lock, AGG_RECENT_BITS)];
+
+	return l && l->lock == lock ? l : lock_lookup(a, lock);
 }
 
 struct vl_agg_lock *agg_lock(struct vl_agg *a, uint64_t lock)
@@ -213,20 +219,27 @@ static void set_comm(char dst[VL_COMM_LEN], const char src[VL_COMM_LEN])
 	dst[VL_COMM_LEN - 1] = '\0';
 }
 
-static struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgid,
-				    const char *comm)
+static __attribute__((noinline)) struct vl_agg_task *task_lookup(struct vl_agg *a, uint32_t tid)
 {
-	struct vl_agg_task **slot = &a->recent_tasks[cache_slot(tid, AGG_RECENT_BITS)], *t = *slot;
+	struct vl_agg_task *t;
 
-	if (!t || t->tid != tid) {
-		HASH_FIND(hh, a->tasks, &tid, sizeof(tid), t);
-		if (!t) {
-			t = xcalloc(1, sizeof(*t));
-			t->tid = tid;
-			HASH_ADD(hh, a->tasks, tid, sizeof(tid), t);
-		}
-		*slot = t;
+	HASH_FIND(hh, a->tasks, &tid, sizeof(tid), t);
+	if (!t) {
+		t = xcalloc(1, sizeof(*t));
+		t->tid = tid;
+		HASH_ADD(hh, a->tasks, tid, sizeof(tid), t);
 	}
+	a->recent_tasks[cache_slot(tid, AGG_RECENT_BITS)] = t;
+	return t;
+}
+
+static inline struct vl_agg_task *task_get(struct vl_agg *a, uint32_t tid, uint32_t tgid,
+					   const char *comm)
+{
+	struct vl_agg_task *t = a->recent_tasks[cache_slot(tid, AGG_RECENT_BITS)];
+
+	if (!t || t->tid != tid)
+		t = task_lookup(a, tid);
 	/* 0: not known here (a hold's end), not "no process" */
 	if (tgid)
 		t->tgid = tgid;
