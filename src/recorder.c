@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "probe.h"
 #include "recorder.h"
@@ -266,8 +267,11 @@ int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_
 	int ret;
 
 	r->w = trace_writer_open(path, r->max_size, 3, err, errlen);
-	if (!r->w)
+	if (!r->w) {
+		/* a disk still full leaves nothing behind: no empty trace at each try */
+		unlink(path);
 		return -1;
+	}
 	r->path = path;
 	text = ksyms__snapshot(NULL, &len);
 	have_text = text;
@@ -282,6 +286,7 @@ int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_
 			 have_text ? trace_writer_error(r->w) : "reading /proc/kallsyms");
 		trace_writer_close(r->w, NULL, NULL);
 		r->w = NULL;
+		unlink(path);
 		return -1;
 	}
 	return 0;

@@ -61,6 +61,8 @@ wget -q -O $S/metrics.txt http://127.0.0.1:9464/metrics
 echo $? > $S/metrics.rc
 sleep 11
 status after
+# the disk stayed full: each try to write again left nothing behind
+ls -l /mnt/tiny > $S/tiny.ls
 
 # SIGHUP: a new metrics port
 echo 'metrics = 127.0.0.1:9465' >> /etc/vfslock/daemon.conf

@@ -75,6 +75,11 @@ s = status("after")
 if s:
     check(s["clients"] == 1, f"{tag} 12 s later the stalled one is let go too "
           f"({s['clients']} connected)")
+# ls -l: mode links owner group size month day time name
+traces = [ln.split() for ln in text("tiny.ls").splitlines() if ".vlt" in ln]
+check(len(traces) >= 1 and all(int(f[4]) > 4096 for f in traces),
+      f"{tag} tries to write again on the full disk leave no empty trace behind "
+      f"({[(f[-1], f[4]) for f in traces]})")
 
 # metrics, parsed by the strict OpenMetrics parser
 fams = {}
