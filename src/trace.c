@@ -35,6 +35,8 @@ struct vl_trace_writer {
 	uint64_t seg_max;		/* 0: no rotation */
 	int zlevel;
 	int fd;
+	vl_trace_sink_fn sink;		/* a stream's bytes go there instead of a file */
+	void *sink_ctx;
 	uint64_t seg_bytes;		/* of the open segment */
 	uint32_t seq;
 	uint32_t segment;
@@ -73,6 +75,8 @@ static int write_all(struct vl_trace_writer *w, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
+	if (w->sink)
+		return w->sink(w->sink_ctx, buf, len);
 	while (len) {
 		ssize_t n = write(w->fd, p, len);
 
@@ -103,7 +107,7 @@ static int put_block(struct vl_trace_writer *w, uint16_t kind, uint16_t codec, u
 		ret = write_all(w, data, len);
 	if (ret) {
 		/* a block half written would only be damage: drop it (best effort) */
-		if (ftruncate(w->fd, w->seg_bytes) == 0)
+		if (w->fd >= 0 && ftruncate(w->fd, w->seg_bytes) == 0)
 			lseek(w->fd, w->seg_bytes, SEEK_SET);
 		return fail(w, ret, "writing");
 	}
@@ -154,9 +158,11 @@ static int open_segment(struct vl_trace_writer *w)
 	h.start_realtime_ns = rt.tv_sec * 1000000000ull + rt.tv_nsec;
 	h.start_mono_ns = now_ns();
 	h.crc = crc32(0, (const Bytef *)&h, offsetof(struct vl_trace_file_hdr, crc));
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (w->fd < 0)
-		return fail(w, -errno, "creating");
+	if (!w->sink) {
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (w->fd < 0)
+			return fail(w, -errno, "creating");
+	}
 	w->seq = 0;
 	w->seg_bytes = 0;
 	w->seg_events = 0;
@@ -230,6 +236,26 @@ struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, 
 		trace_writer_close(w, NULL, NULL);
 		return NULL;
 	}
+	return w;
+}
+
+struct vl_trace_writer *trace_writer_stream(vl_trace_sink_fn fn, void *ctx, const char *name,
+					    int zlevel)
+{
+	struct vl_trace_writer *w = xcalloc(1, sizeof(*w));
+
+	w->path = xstrdup(name);
+	w->fd = -1;
+	w->sink = fn;
+	w->sink_ctx = ctx;
+	w->zlevel = zlevel;
+	w->enc = evenc_new();
+	w->cctx = ZSTD_createCCtx();
+	if (!w->cctx)
+		oom();
+	if (getrandom(&w->recording, sizeof(w->recording), 0) != sizeof(w->recording))
+		w->recording = now_ns() ^ ((uint64_t)getpid() << 32);
+	open_segment(w);
 	return w;
 }
 
@@ -315,12 +341,12 @@ int trace_writer_close(struct vl_trace_writer *w, const char *end_json,
 
 	if (!w)
 		return 0;
-	if (w->fd >= 0) {
+	if (w->fd >= 0 || w->sink) {
 		trace_flush(w);
 		if (end_json)
 			put_block(w, VL_BLK_END, VL_CODEC_NONE, strlen(end_json), end_json,
 				  strlen(end_json), 0);
-		if (close(w->fd) && !w->st.error)
+		if (w->fd >= 0 && close(w->fd) && !w->st.error)
 			fail(w, -errno, "closing");
 	}
 	ret = w->st.error;

@@ -123,6 +123,14 @@ struct vl_trace_wstats {
 #define VL_TRACE_SEGMENTS	4
 struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, int zlevel,
 					  char *err, size_t errlen);
+/*
+ * A trace as a stream of bytes (a socket's), in the same format: no file,
+ * no rotation; every write goes to @fn, whose negative return is the
+ * writer's error. @name names it in messages.
+ */
+typedef int (*vl_trace_sink_fn)(void *ctx, const void *buf, size_t len);
+struct vl_trace_writer *trace_writer_stream(vl_trace_sink_fn fn, void *ctx, const char *name,
+					    int zlevel);
 /* META and KSYMS blocks: written now, and again at the head of every later segment. */
 int trace_write_meta(struct vl_trace_writer *w, enum vl_block_kind kind, const void *data,
 		     size_t len);

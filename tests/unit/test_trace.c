@@ -158,6 +158,87 @@ static void test_round_trip(void **state)
 	stream_free(&out);
 }
 
+/* A socket's side of a stream: bytes kept in memory, refused past a limit. */
+struct sink {
+	uint8_t *buf;
+	size_t len, cap, limit;
+};
+
+static int to_sink(void *ctx, const void *p, size_t len)
+{
+	struct sink *k = ctx;
+
+	if (k->limit && k->len + len > k->limit)
+		return -EPIPE;
+	if (k->len + len > k->cap) {
+		k->cap = (k->len + len) * 2;
+		k->buf = xrealloc(k->buf, k->cap);
+	}
+	memcpy(k->buf + k->len, p, len);
+	k->len += len;
+	return 0;
+}
+
+/* A stream is a trace: the same reader takes it back, records and all. */
+static void test_stream(void **state)
+{
+	struct stream in = { 0 }, out = { 0 };
+	struct vl_trace_cb cb = { .ctx = &out, .on_block = on_block, .on_record = collect };
+	struct vl_trace_rstats st;
+	struct sink k = { 0 };
+	static const char meta[] = "{\"kernel\": \"test\"}";
+	struct vl_trace_writer *w = trace_writer_stream(to_sink, &k, "stream", 1);
+	char err[256] = "";
+	uint32_t i;
+	FILE *f;
+
+	make_records(&in, NREC);
+	assert_int_equal(trace_write_meta(w, VL_BLK_META, meta, strlen(meta)), 0);
+	for (i = 0; i < in.n; i++) {
+		size_t size = (i + 1 < in.n ? in.off[i + 1] : in.len) - in.off[i];
+
+		assert_int_equal(trace_write_record(w, in.buf + in.off[i], size), 0);
+		/* as a daemon flushes: often, in small blocks */
+		if (i % 500 == 499)
+			assert_int_equal(trace_flush(w), 0);
+	}
+	assert_int_equal(trace_writer_close(w, "{}", NULL), 0);
+	f = fmemopen(k.buf, k.len, "r");
+	meta_seen = 0;
+	assert_int_equal(trace_read_file(f, "stream", &cb, &st, err, sizeof(err)), 0);
+	fclose(f);
+	assert_string_equal(st.damage, "");
+	assert_true(st.ended);
+	assert_int_equal(meta_seen, 1);
+	assert_int_equal(out.n, in.n);
+	assert_memory_equal(out.buf, in.buf, in.len);
+	stream_free(&out);
+
+	/* the peer gone half way: the writer says so, what went before reads back */
+	free(k.buf);
+	memset(&k, 0, sizeof(k));
+	k.limit = 40000;
+	w = trace_writer_stream(to_sink, &k, "stream", 1);
+	assert_int_equal(trace_write_meta(w, VL_BLK_META, meta, strlen(meta)), 0);
+	for (i = 0; i < in.n; i++) {
+		size_t size = (i + 1 < in.n ? in.off[i + 1] : in.len) - in.off[i];
+
+		trace_write_record(w, in.buf + in.off[i], size);
+		if (i % 500 == 499)
+			trace_flush(w);
+	}
+	assert_int_equal(trace_writer_close(w, "{}", NULL), -EPIPE);
+	f = fmemopen(k.buf, k.len, "r");
+	assert_int_equal(trace_read_file(f, "stream", &cb, &st, err, sizeof(err)), 0);
+	fclose(f);
+	assert_false(st.ended);
+	assert_true(out.n > 0 && out.n < in.n && out.n % 500 == 0);
+	assert_memory_equal(out.buf, in.buf, out.len);
+	free(k.buf);
+	stream_free(&in);
+	stream_free(&out);
+}
+
 /* Cut anywhere: the records of every whole block, in order, and a message. */
 static void test_truncated(void **state)
 {
@@ -341,6 +422,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bit_flip),
 		cmocka_unit_test(test_wrong_version),
