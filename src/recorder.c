@@ -28,6 +28,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (r->w)
 		trace_write_record(r->w, data, len);
 	pipeline_feed(&r->s.pipe, data, len);
+	if (r->tap)
+		r->tap(r->tap_ctx, data, len);
 	return 0;
 }
 
@@ -259,11 +261,25 @@ int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_
 	return ret;
 }
 
-int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen)
+int recorder_write_head(struct vl_recorder *r, struct vl_trace_writer *w)
 {
 	size_t len;
-	char *text, *meta;
-	bool have_text;
+	char *text = ksyms__snapshot(NULL, &len), *meta;
+	int ret;
+
+	if (!text)
+		return -ENOMEM;
+	meta = session_meta_json(&r->s);
+	ret = trace_write_meta(w, VL_BLK_META, meta, strlen(meta));
+	if (!ret)
+		ret = trace_write_meta(w, VL_BLK_KSYMS, text, len);
+	free(meta);
+	free(text);
+	return ret;
+}
+
+int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen)
+{
 	int ret;
 
 	r->w = trace_writer_open(path, r->max_size, 3, err, errlen);
@@ -273,17 +289,10 @@ int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_
 		return -1;
 	}
 	r->path = path;
-	text = ksyms__snapshot(NULL, &len);
-	have_text = text;
-	meta = session_meta_json(&r->s);
-	ret = have_text ? trace_write_meta(r->w, VL_BLK_META, meta, strlen(meta)) : -ENOMEM;
-	if (!ret)
-		ret = trace_write_meta(r->w, VL_BLK_KSYMS, text, len);
-	free(meta);
-	free(text);
+	ret = recorder_write_head(r, r->w);
 	if (ret) {
-		snprintf(err, errlen, "%s",
-			 have_text ? trace_writer_error(r->w) : "reading /proc/kallsyms");
+		snprintf(err, errlen, "%s", ret == -ENOMEM ? "reading /proc/kallsyms" :
+			 trace_writer_error(r->w));
 		trace_writer_close(r->w, NULL, NULL);
 		r->w = NULL;
 		unlink(path);

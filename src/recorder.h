@@ -32,6 +32,9 @@ struct vl_recorder {
 	struct vl_workload *wl;		/* its tasks only; NULL: the whole system */
 	/* s.lock_events and s.all_calls too */
 	struct vl_session s;
+	/* every record after the trace and the pipeline took it (a daemon's streams) */
+	void (*tap)(void *ctx, const void *rec, size_t size);
+	void *tap_ctx;
 
 	bool fentry, live_open;
 	struct kbtf *kb;
@@ -62,6 +65,8 @@ void recorder_stats(struct vl_recorder *r, uint64_t st[VL_STAT_MAX]);
  * KSYMS written now. -1 with @err set, and no trace open.
  */
 int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen);
+/* The META and KSYMS blocks a trace begins with, into @w: 0, or the writer's error. */
+int recorder_write_head(struct vl_recorder *r, struct vl_trace_writer *w);
 /* Detach everything and free; the trace, if still open, closed with @end_json. */
 int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_wstats *ws);
 
