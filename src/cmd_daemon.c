@@ -2,13 +2,17 @@
 /*
  * vfslock daemon [--config FILE]     load the probes once and serve
  * vfslock daemon status [--socket S] ask a running daemon how it is
+ * vfslock daemon stream [-o FILE]   its live records, as a trace
  *
  * The daemon is a recorder (src/recorder.c) of the whole system that never
  * stops: every record goes to a size-bounded trace in trace_dir and through
  * the one pipeline, whose result it serves on a Unix socket (the same JSON
  * and text as `vfslock report`) and as OpenMetrics on a loopback port.
  * One thread, one epoll loop: the ring buffer is read between clients'
- * turns, and no client write ever blocks it. docs/daemon.md is the manual.
+ * turns, and no client write ever blocks it. A client may also take the
+ * live records as a stream in the trace format, which viewers read with
+ * the same reader as a file; one that lags behind has its records dropped
+ * and counted, never the daemon's. docs/daemon.md is the manual.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -38,6 +42,8 @@
 
 /* A client that reads nothing of its reply for this long is let go. */
 #define STALL_NS	(10 * 1000000000ull)
+/* How often the records for streaming clients are sent on. */
+#define STREAM_FLUSH_NS	(200 * 1000000ull)
 /* After a full disk, how often writing is tried again. */
 #define RESUME_NS	(10 * 1000000000ull)
 #define MAX_CLIENTS	64
@@ -51,8 +57,14 @@ struct client {
 	char in[4096];
 	size_t inlen;
 	char *out;
-	size_t outlen, outoff;
+	size_t outlen, outoff, outcap;
 	uint64_t last_progress;
+	/* a stream: the live records as a trace, sent as they come */
+	bool stream, want_out;
+	struct vl_trace_writer *w;
+	size_t head;			/* bytes of the META and KSYMS blocks not sent yet */
+	uint64_t dropped;		/* records not sent since the last LOST record */
+	uint64_t drop_since;		/* the time of the first of them */
 };
 
 struct daemon {
@@ -67,21 +79,28 @@ struct daemon {
 	struct client *cl[MAX_CLIENTS];
 	int nclients;
 	uint64_t client_dropped;
+	uint64_t stream_dropped;	/* records not sent to streams that lagged behind */
+	uint64_t next_stream_flush;
 	uint64_t t_start;
 };
+
+static void stream_tap(void *ctx, const void *rec, size_t size);
+static void end_streams(struct daemon *d, const char *why);
 
 static int daemon_help(void)
 {
 	fprintf(stderr,
 		"Usage: vfslock daemon [--config FILE]\n"
-		"       vfslock daemon status [--socket PATH]\n\n"
+		"       vfslock daemon status [--socket PATH]\n"
+		"       vfslock daemon stream [--socket PATH] [-o FILE]\n\n"
 		"Load the probes once, record the whole system into a size-bounded trace\n"
 		"directory, and serve `vfslock report` and other clients on a Unix socket\n"
 		"and OpenMetrics over HTTP (docs/daemon.md). Runs in the foreground, logs\n"
 		"to stderr; SIGHUP reloads the configuration, SIGTERM or SIGINT detach\n"
 		"everything, flush the trace and exit.\n\n"
 		"  --config FILE   configuration (default %s; optional there)\n"
-		"  --socket PATH   the daemon's socket (default %s)\n\n"
+		"  --socket PATH   the daemon's socket (default %s)\n"
+		"  -o FILE         stream: where the live trace goes (default stdout)\n\n"
 		"Exit status: 0 stopped by a signal, 2 could not start or keep running.\n",
 		VL_DAEMON_CONFIG, VL_DAEMON_SOCKET);
 	return EXIT_TOOL;
@@ -158,6 +177,8 @@ static int start_recorder(struct daemon *d, char *err, size_t errlen)
 	r->s.lock_events = d->cfg.lock_events;
 	/* a daemon keeps the suspects only: compliant calls are counted in the kernel */
 	r->s.all_calls = false;
+	r->tap = stream_tap;
+	r->tap_ctx = d;
 	d->recorder_open = true;
 	if (recorder_open(r, err, errlen) || recorder_attach(r, err, errlen))
 		return -1;
@@ -171,6 +192,8 @@ static void stop_recorder(struct daemon *d, const char *why)
 
 	if (!d->recorder_open)
 		return;
+	/* a stream's context (probes, rules, catalog) ends with the recorder's */
+	end_streams(d, why);
 	snprintf(end, sizeof(end), "{\"stopped\":\"%s\"}", why);
 	if (d->r.rb)
 		recorder_mark(&d->r);
@@ -327,6 +350,7 @@ static void sweep_clients(struct daemon *d)
 		if (!c->gone)
 			continue;
 		d->cl[i] = d->cl[--d->nclients];
+		trace_writer_close(c->w, NULL, NULL);
 		free(c->out);
 		free(c);
 	}
@@ -351,6 +375,200 @@ static void accept_client(struct daemon *d, int lfd, enum client_kind kind)
 	ep_add(d, fd, EPOLLIN | EPOLLRDHUP, c);
 }
 
+/* ---- streams ---------------------------------------------------------------- */
+
+static int streams(const struct daemon *d)
+{
+	int i, n = 0;
+
+	for (i = 0; i < d->nclients; i++)
+		n += d->cl[i]->stream && !d->cl[i]->gone;
+	return n;
+}
+
+/* EPOLLOUT only while something waits to be sent: a stream idles between flushes. */
+static void stream_want_out(struct daemon *d, struct client *c, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0),
+				  .data.ptr = c };
+
+	if (c->want_out == on)
+		return;
+	c->want_out = on;
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* The stream's trace writer writes here: into the client's queue, sent as it can take it. */
+static int stream_sink(void *ctx, const void *buf, size_t len)
+{
+	struct client *c = ctx;
+
+	if (c->gone)
+		return -EPIPE;
+	if (c->outlen + len > c->outcap && c->outoff) {
+		memmove(c->out, c->out + c->outoff, c->outlen - c->outoff);
+		c->outlen -= c->outoff;
+		c->outoff = 0;
+	}
+	if (c->outlen + len > c->outcap) {
+		c->outcap = (c->outlen + len) * 2;
+		c->out = xrealloc(c->out, c->outcap);
+	}
+	memcpy(c->out + c->outlen, buf, len);
+	c->outlen += len;
+	return 0;
+}
+
+/* The records a lagging client missed, as one LOST record in their place. */
+static int stream_lost(struct client *c, uint64_t ts)
+{
+	struct vl_ev_lost l = {
+		.hdr = { .ts = ts, .type = VL_EV_LOST, .size = sizeof(l) },
+		.lost = c->dropped,
+		.since = c->drop_since,
+	};
+
+	c->dropped = 0;
+	return trace_write_record(c->w, &l, sizeof(l));
+}
+
+/*
+ * Every record, to every stream: queued, unless the client lags more than
+ * stream_buffer behind; then dropped and counted, and never waited for.
+ */
+static void stream_tap(void *ctx, const void *rec, size_t size)
+{
+	const struct vl_ev_hdr *h = rec;
+	struct daemon *d = ctx;
+	int i;
+
+	for (i = 0; i < d->nclients; i++) {
+		struct client *c = d->cl[i];
+
+		if (!c->stream || c->gone)
+			continue;
+		/* the head (a symbol snapshot, a MB or so) is no lag */
+		if (c->outlen - c->outoff - c->head > d->cfg.stream_buffer) {
+			if (!c->dropped++)
+				c->drop_since = h->ts;
+			d->stream_dropped++;
+			continue;
+		}
+		if ((c->dropped && stream_lost(c, h->ts)) || trace_write_record(c->w, rec, size))
+			drop_client(d, c);
+	}
+}
+
+/* What the socket takes now, without waiting; EPOLLOUT armed for the rest. */
+static void stream_send(struct daemon *d, struct client *c)
+{
+	ssize_t n;
+
+	while (c->outoff < c->outlen) {
+		n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		if (n < 0) {
+			if (errno != EAGAIN)
+				drop_client(d, c);
+			else
+				stream_want_out(d, c, true);
+			return;
+		}
+		c->outoff += n;
+		c->head -= (size_t)n < c->head ? (size_t)n : c->head;
+		c->last_progress = now_ns();
+	}
+	c->outoff = c->outlen = 0;
+	stream_want_out(d, c, false);
+}
+
+static void flush_streams(struct daemon *d)
+{
+	int i;
+
+	for (i = 0; i < d->nclients; i++) {
+		struct client *c = d->cl[i];
+
+		if (!c->stream || c->gone)
+			continue;
+		if (trace_flush(c->w)) {
+			drop_client(d, c);
+			continue;
+		}
+		/* at once: a reader that keeps up never has a block waiting */
+		stream_send(d, c);
+	}
+}
+
+/* {"request": "stream"}: the trace's head now, then the records as they come. */
+static void start_stream(struct daemon *d, struct client *c)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "stream to client %d", c->fd);
+	c->stream = true;
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outoff = c->outcap = 0;
+	c->w = trace_writer_stream(stream_sink, c, name, 1);
+	if (recorder_write_head(&d->r, c->w)) {
+		drop_client(d, c);
+		return;
+	}
+	c->head = c->outlen;
+	c->want_out = false;
+	stream_want_out(d, c, true);
+	p_info("daemon: a client takes the live stream (%d streaming)", streams(d));
+}
+
+static void stream_event(struct daemon *d, struct client *c, uint32_t events)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+		drop_client(d, c);
+		return;
+	}
+	if (events & EPOLLIN) {
+		/* nothing more is asked on a stream: read and forget, until the end */
+		n = read(c->fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
+			drop_client(d, c);
+			return;
+		}
+	}
+	if (events & EPOLLOUT)
+		stream_send(d, c);
+}
+
+/* The END block, and up to a second to send what is queued: a viewer sees why it ended. */
+static void end_streams(struct daemon *d, const char *why)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	char end[128];
+	int i;
+
+	snprintf(end, sizeof(end), "{\"stopped\":\"%s\"}", why);
+	for (i = 0; i < d->nclients; i++) {
+		struct client *c = d->cl[i];
+
+		if (!c->stream || c->gone)
+			continue;
+		trace_writer_close(c->w, end, NULL);
+		c->w = NULL;
+		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		while (c->outoff < c->outlen) {
+			ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+
+			if (n <= 0)
+				break;
+			c->outoff += n;
+		}
+		drop_client(d, c);
+	}
+}
+
 static void status_of(struct daemon *d, struct vl_metrics_status *st)
 {
 	uint64_t k[VL_STAT_MAX] = { 0 };
@@ -361,6 +579,7 @@ static void status_of(struct daemon *d, struct vl_metrics_status *st)
 	for (i = 0; i < d->nclients; i++)
 		clients += !d->cl[i]->gone;
 	*st = (struct vl_metrics_status){
+		.stream_dropped = d->stream_dropped,
 		.methods = d->recorder_open && d->r.live_open,
 		.methods_traced = d->r.live_open ? d->r.live.nmethods : 0,
 		.lock_primitives = d->r.live_open ? d->r.live.nprims : 0,
@@ -389,6 +608,9 @@ static json_object *status_json(struct daemon *d)
 	json_object_object_add(o, "lost", json_object_new_uint64(st.kernel_lost));
 	json_object_object_add(o, "clients", json_object_new_int(st.clients));
 	json_object_object_add(o, "client_dropped_bytes", json_object_new_uint64(st.client_dropped));
+	json_object_object_add(o, "streams", json_object_new_int(streams(d)));
+	json_object_object_add(o, "stream_dropped_records",
+			       json_object_new_uint64(st.stream_dropped));
 	json_object_object_add(o, "socket", json_object_new_string(d->cfg.socket));
 	json_object_object_add(o, "metrics", json_object_new_string(d->cfg.metrics));
 	json_object_object_add(t, "dir", json_object_new_string(d->cfg.trace_dir));
@@ -455,6 +677,15 @@ static void answer_http(struct daemon *d, struct client *c, FILE *f)
 	free(body);
 }
 
+static bool is_stream_request(const char *line)
+{
+	json_object *req = json_tokener_parse(line);
+	bool yes = req && !strcmp(json_str(req, "request"), "stream");
+
+	json_object_put(req);
+	return yes;
+}
+
 static void client_readable(struct daemon *d, struct client *c)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
@@ -475,14 +706,18 @@ static void client_readable(struct daemon *d, struct client *c)
 					  strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n");
 	if (!complete && c->inlen < sizeof(c->in) - 1)
 		return;
+	c->last_progress = now_ns();
+	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
+	if (c->kind == CL_SOCKET && is_stream_request(c->in)) {
+		start_stream(d, c);
+		return;
+	}
 	f = open_memstream(&c->out, &c->outlen);
 	if (c->kind == CL_SOCKET)
 		answer_socket(d, c, f);
 	else
 		answer_http(d, c, f);
 	fclose(f);
-	c->last_progress = now_ns();
-	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 static void client_writable(struct daemon *d, struct client *c)
@@ -506,8 +741,9 @@ static void reap_stalled(struct daemon *d)
 	uint64_t now = now_ns();
 	int i;
 
+	/* a stream is bounded by stream_buffer instead, and stays */
 	for (i = 0; i < d->nclients; i++)
-		if (now - d->cl[i]->last_progress > STALL_NS)
+		if (!d->cl[i]->stream && now - d->cl[i]->last_progress > STALL_NS)
 			drop_client(d, d->cl[i]);
 }
 
@@ -603,11 +839,17 @@ static int serve(struct daemon *d)
 				accept_client(d, d->http_fd, CL_HTTP);
 			} else if (((struct client *)p)->gone) {
 				continue;
+			} else if (((struct client *)p)->stream) {
+				stream_event(d, p, evs[i].events);
 			} else if (evs[i].events & EPOLLOUT) {
 				client_writable(d, p);
 			} else if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
 				client_readable(d, p);
 			}
+		}
+		if (now_ns() >= d->next_stream_flush) {
+			flush_streams(d);
+			d->next_stream_flush = now_ns() + STREAM_FLUSH_NS;
 		}
 		sweep_clients(d);
 		if (now_ns() >= next_mark) {
@@ -639,6 +881,90 @@ static int daemon_status(int argc, char **argv)
 	return daemon_request(sock, "{\"request\": \"status\"}\n", stdout) ? EXIT_TOOL : EXIT_OK;
 }
 
+static volatile sig_atomic_t stream_stop;
+
+static void on_stream_signal(int sig)
+{
+	stream_stop = sig;
+}
+
+/*
+ * vfslock daemon stream: the live records, as a trace, to stdout or -o
+ * FILE, until the daemon stops or a signal comes; what came is all kept
+ * (the reader takes a trace cut short up to its last whole block).
+ */
+static int daemon_stream_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_stream_signal };
+	const char *sock = getenv("VFSLOCK_SOCKET") ?: VL_DAEMON_SOCKET, *path = NULL;
+	char buf[65536];
+	int opt, in, out = STDOUT_FILENO, ret = EXIT_OK;
+	uint64_t bytes = 0;
+	FILE *f;
+	ssize_t n;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:o:", opts, NULL)) >= 0) {
+		if (opt == 's')
+			sock = optarg;
+		else if (opt == 'o')
+			path = optarg;
+		else
+			return daemon_help();
+	}
+	if (optind < argc)
+		return daemon_help();
+	if (!path && isatty(STDOUT_FILENO)) {
+		p_err("daemon stream: the stream is binary: -o FILE, or redirect it");
+		return EXIT_TOOL;
+	}
+	f = daemon_stream(sock);
+	if (!f) {
+		p_err("daemon stream: no daemon answers on %s: %s", sock, strerror(errno));
+		return EXIT_TOOL;
+	}
+	if (path) {
+		out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (out < 0) {
+			p_err("%s: %s", path, strerror(errno));
+			fclose(f);
+			return EXIT_TOOL;
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	in = fileno(f);
+	while (!stream_stop && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			p_err("daemon stream: %s", strerror(errno));
+			ret = EXIT_TOOL;
+			break;
+		}
+		if (write(out, buf, n) != n) {
+			p_err("daemon stream: writing %s: %s", path ? path : "stdout",
+			      strerror(errno));
+			ret = EXIT_TOOL;
+			break;
+		}
+		bytes += n;
+	}
+	fclose(f);
+	if (path && close(out)) {
+		p_err("%s: %s", path, strerror(errno));
+		ret = EXIT_TOOL;
+	}
+	p_info("daemon stream: %" PRIu64 " bytes from %s%s", bytes, sock,
+	       stream_stop ? " (stopped by a signal)" : " (the daemon ended the stream)");
+	return ret;
+}
+
 int do_daemon(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -653,6 +979,8 @@ int do_daemon(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "status"))
 		return daemon_status(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "stream"))
+		return daemon_stream_cmd(argc - 1, argv + 1);
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) >= 0) {
 		if (opt != 'c')
@@ -690,6 +1018,7 @@ int do_daemon(int argc, char **argv)
 	       d.cfg.socket, d.cfg.metrics[0] ? ", metrics on http://" : "", d.cfg.metrics);
 	ret = serve(&d);
 out:
+	end_streams(&d, ret == EXIT_OK ? "signal" : "error");
 	for (i = 0; i < d.nclients; i++)
 		drop_client(&d, d.cl[i]);
 	sweep_clients(&d);

@@ -20,6 +20,7 @@ void daemon_cfg_defaults(struct vl_daemon_cfg *c)
 	c->trace_max = 1ull << 30;
 	snprintf(c->metrics, sizeof(c->metrics), "127.0.0.1:9464");
 	c->lock_events = VL_LOCK_EVENTS_READERS;
+	c->stream_buffer = 8ull << 20;
 }
 
 static char *trim(char *s)
@@ -83,6 +84,11 @@ static int set_key(struct vl_daemon_cfg *c, const char *k, const char *v, const 
 	if (!strcmp(k, "trace_max_size")) {
 		*why = "a size of at least 64M (K, M, G suffixes)";
 		return parse_size(v, &c->trace_max) && c->trace_max >= (64ull << 20) ? 0 : -1;
+	}
+	if (!strcmp(k, "stream_buffer")) {
+		*why = "a size from 4K to 1G (K, M, G suffixes)";
+		return parse_size(v, &c->stream_buffer) && c->stream_buffer >= 4096 &&
+		       c->stream_buffer <= (1ull << 30) ? 0 : -1;
 	}
 	if (!strcmp(k, "metrics")) {
 		const char *colon = strrchr(v, ':');

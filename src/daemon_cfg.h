@@ -23,6 +23,7 @@ struct vl_daemon_cfg {
 	char fs[256];			/* "": every mounted filesystem */
 	char rules[256];		/* "": the running kernel's */
 	uint8_t lock_events;		/* enum vl_lock_events */
+	uint64_t stream_buffer;		/* bytes a streaming client may lag behind */
 };
 
 void daemon_cfg_defaults(struct vl_daemon_cfg *c);

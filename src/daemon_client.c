@@ -7,10 +7,10 @@
 
 #include "daemon_client.h"
 
-int daemon_request(const char *sock, const char *req, FILE *out)
+/* Connected to @sock with @req sent: the socket, or a negative errno (-ENOENT: nobody there). */
+static int daemon_connect(const char *sock, const char *req)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char buf[65536];
 	size_t len = strlen(req), off = 0;
 	ssize_t n;
 	int fd;
@@ -35,8 +35,38 @@ int daemon_request(const char *sock, const char *req, FILE *out)
 		}
 		off += n;
 	}
+	return fd;
+}
+
+int daemon_request(const char *sock, const char *req, FILE *out)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = daemon_connect(sock, req);
+
+	if (fd < 0)
+		return fd;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, n, out);
 	close(fd);
 	return n < 0 ? -errno : 0;
+}
+
+FILE *daemon_stream(const char *sock)
+{
+	int fd = daemon_connect(sock, "{\"request\": \"stream\"}\n");
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return NULL;
+	}
+	/* blocks come whole or not at all: a large buffer saves system calls */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	return f;
 }

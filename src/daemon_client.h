@@ -12,4 +12,12 @@
  */
 int daemon_request(const char *sock, const char *req, FILE *out);
 
+/*
+ * The daemon's live records, from now on, as a trace in the recording
+ * format (docs/trace-format.md) that replay_stream() reads: its head
+ * (META, KSYMS), then EVENTS blocks as they come, an END block when the
+ * daemon stops. NULL with errno set (ENOENT: no daemon answers).
+ */
+FILE *daemon_stream(const char *sock);
+
 #endif

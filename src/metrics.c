@@ -171,6 +171,9 @@ void metrics_write(FILE *f, struct vl_session *s, const struct vl_metrics_status
 	family(f, "vfslock_client_dropped_bytes", "counter", NULL,
 	       "Bytes not sent to clients that did not read them in time.");
 	fprintf(f, "vfslock_client_dropped_bytes_total %" PRIu64 "\n", st->client_dropped);
+	family(f, "vfslock_stream_dropped_records", "counter", NULL,
+	       "Records not streamed to clients that lagged more than stream_buffer behind.");
+	fprintf(f, "vfslock_stream_dropped_records_total %" PRIu64 "\n", st->stream_dropped);
 	family(f, "vfslock_uptime_seconds", "gauge", NULL, "Seconds since the daemon started.");
 	fprintf(f, "vfslock_uptime_seconds %.3f\n", st->uptime);
 	fputs("# EOF\n", f);

@@ -21,6 +21,7 @@ struct vl_metrics_status {
 	bool recording;			/* the trace is being written */
 	int clients;
 	uint64_t client_dropped;	/* bytes not sent to clients too slow to read them */
+	uint64_t stream_dropped;	/* records not streamed to clients that lagged behind */
 	double uptime;
 };
 

@@ -35,9 +35,10 @@ static void test_defaults_and_values(void **state)
 	assert_int_equal(c.socket_mode, 0600);
 	assert_string_equal(c.metrics, "127.0.0.1:9464");
 	assert_int_equal(c.lock_events, VL_LOCK_EVENTS_READERS);
+	assert_int_equal(c.stream_buffer, 8ull << 20);
 	write_cfg("# a comment\n\n  socket = /tmp/x.sock   # trailing\n"
 		  "socket_mode=0660\ntrace_dir = /srv/traces\ntrace_max_size = 2G\n"
-		  "metrics = off\nfs = ext4,xfs\nlock_events = all\n");
+		  "metrics = off\nfs = ext4,xfs\nlock_events = all\nstream_buffer = 64K\n");
 	assert_int_equal(daemon_cfg_load(&c, path, false, err, sizeof(err)), 0);
 	unlink(path);
 	assert_string_equal(c.socket, "/tmp/x.sock");
@@ -47,6 +48,7 @@ static void test_defaults_and_values(void **state)
 	assert_string_equal(c.metrics, "");
 	assert_string_equal(c.fs, "ext4,xfs");
 	assert_int_equal(c.lock_events, VL_LOCK_EVENTS_ALL);
+	assert_int_equal(c.stream_buffer, 64 << 10);
 }
 
 /* Each bad line is named by file and line, with the key and what it wants. */
@@ -63,6 +65,7 @@ static void test_errors_name_the_line(void **state)
 		{ "metrics = localhost\n", ":1: metrics: ADDR:PORT, or off, not 'localhost'" },
 		{ "metrics = 127.0.0.1:70000\n", ":1: metrics: ADDR:PORT" },
 		{ "lock_events = some\n", ":1: lock_events: readers or all, not 'some'" },
+		{ "stream_buffer = 100\n", ":1: stream_buffer: a size from 4K to 1G" },
 	};
 	struct vl_daemon_cfg c;
 	char err[256];
