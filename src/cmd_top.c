@@ -18,6 +18,8 @@
 #include "agg.h"
 #include "cmds.h"
 #include "contend.h"
+#include "daemon_cfg.h"
+#include "daemon_client.h"
 #include "discover.h"
 #include "engine.h"
 #include "kbtf.h"
@@ -62,8 +64,11 @@ static int top_help(void)
 		"      --replay FILE     a recording (vfslock record) instead of this host, one\n"
 		"                        refresh interval of its time per refresh; keys: space\n"
 		"                        pause, n step, [ ] 10 s back and on, g go to a second\n"
+		"      --socket PATH     the daemon's socket (default %s): when a daemon answers\n"
+		"                        there, top shows its records and loads no probe\n"
+		"      --standalone      load top's own probes even when a daemon runs\n"
 		"\n"
-		"Keys: h in the screen.\n");
+		"Keys: h in the screen.\n", VL_DAEMON_SOCKET);
 	return EXIT_TOOL;
 }
 
@@ -73,7 +78,8 @@ struct top {
 	bool batch;
 	bool holds, check;		/* the fentry probes of `vfslock check` too */
 	int iterations, rows;
-	const char *rules_path, *fslist, *replay;
+	const char *rules_path, *fslist, *replay, *sock;
+	bool standalone;
 	struct kbtf *kb;
 	struct vl_catalog cat;
 	struct vl_discovery disc;
@@ -371,11 +377,9 @@ static double replay_pos(const struct replayer *r, uint64_t ts)
 	return ts > r->first_ts ? (ts - r->first_ts) / 1e9 : 0;
 }
 
-static void replay_status(struct replayer *r, uint64_t ts, bool end)
+/* The header's figures from a session fed by a recording or a daemon's stream. */
+static void status_of_session(struct top *t, struct vl_session *s)
 {
-	struct top *t = r->t;
-	struct vl_session *s = r->s;
-
 	t->agg = s->agg;
 	snprintf(t->st.kernel, sizeof(t->st.kernel), "%s", s->kernel);
 	snprintf(t->st.mode, sizeof(t->st.mode), "%s", s->mode);
@@ -383,10 +387,19 @@ static void replay_status(struct replayer *r, uint64_t ts, bool end)
 		 s->rs ? s->rs->version : "");
 	snprintf(t->st.rules_source, sizeof(t->st.rules_source), "%s",
 		 s->rs ? s->rs->source : "none");
+	/* the probes' losses; from a daemon, also the records it dropped when we lagged */
+	t->st.lost = s->pipe.st.lost;
+	t->st.deviations = s->agg ? agg_totals(s->agg)->deviations : 0;
+}
+
+static void replay_status(struct replayer *r, uint64_t ts, bool end)
+{
+	struct top *t = r->t;
+	struct vl_session *s = r->s;
+
+	status_of_session(t, s);
 	snprintf(t->st.where, sizeof(t->st.where), "replay %.60s at %.1f s%s", r->name,
 		 replay_pos(r, ts), end ? " (end)" : t->s.paused ? " (paused)" : "");
-	t->st.lost = s->pipe.st.lost;
-	t->st.deviations = agg_totals(s->agg)->deviations;
 	t->st.events_per_s = s->pipe.st.records - r->frame_records;
 	t->st.events_per_s *= 1000.0 / t->s.delay_ms;
 	r->frame_records = s->pipe.st.records;
@@ -509,6 +522,115 @@ static int replay_top(struct top *t)
 	}
 }
 
+/*
+ * Attached to a daemon: its live records, streamed as a trace, go through
+ * this session's pipeline like a recording's; frames follow the wall clock.
+ * The daemon sends its counters every second, so an idle host still
+ * refreshes and reads keys that often.
+ */
+struct attacher {
+	struct top *t;
+	struct vl_session *s;
+	uint64_t next_frame, next_key, last_ns, last_records;
+	int shown;
+	bool ended;
+};
+
+static void attach_status(struct attacher *a)
+{
+	struct top *t = a->t;
+	struct vl_session *s = a->s;
+	uint64_t now = now_ns();
+
+	status_of_session(t, s);
+	snprintf(t->st.where, sizeof(t->st.where), "daemon %.80s%s", t->sock,
+		 a->ended ? " (ended)" : "");
+	snprintf(t->st.daemon, sizeof(t->st.daemon), "%s", t->sock);
+	if (now > a->last_ns)
+		t->st.events_per_s = (s->pipe.st.records - a->last_records) * 1e9 /
+				     (now - a->last_ns);
+	a->last_ns = now;
+	a->last_records = s->pipe.st.records;
+	t->st.paused = t->s.paused;
+}
+
+static int attach_frame(struct attacher *a)
+{
+	struct top *t = a->t;
+
+	attach_status(a);
+	if (t->batch) {
+		print_snapshot(t);
+		return t->iterations && ++a->shown >= t->iterations;
+	}
+	top_ui_draw(&t->s, &t->st, t->agg, a->s->rs);
+	return 0;
+}
+
+static int attach_tap(void *ctx, const void *rec, size_t size)
+{
+	struct attacher *a = ctx;
+	struct top *t = a->t;
+	uint64_t now = now_ns();
+
+	if (stop_signal || t->s.quit)
+		return 1;
+	if (!t->batch && now >= a->next_key) {
+		a->next_key = now + 50 * 1000000ull;
+		if (top_ui_key(&t->s, 0) && a->s->agg && !t->s.paused)
+			top_ui_draw(&t->s, &t->st, t->agg, a->s->rs);
+	}
+	if (now < a->next_frame)
+		return 0;
+	a->next_frame = now + t->s.delay_ms * 1000000ull;
+	if (t->s.paused && !t->batch)
+		return 0;
+	return attach_frame(a);
+}
+
+static int attach_top(struct top *t, FILE *f)
+{
+	struct vl_session s = { 0 };
+	struct attacher a = { .t = t, .s = &s, .last_ns = now_ns() };
+	struct vl_replay rp = { .s = &s, .tap = attach_tap, .tap_ctx = &a };
+	char err[512], name[160];
+	int ret;
+
+	a.next_frame = now_ns() + t->s.delay_ms * 1000000ull;
+	if (t->rules_path && !(s.rs = rules_open(t->rules_path, err, sizeof(err)))) {
+		p_err("%s", err);
+		return EXIT_TOOL;
+	}
+	fprintf(stderr, "vfslock: top: attached to the daemon on %s: its probes, none loaded "
+		"here\n", t->sock);
+	if (!t->batch && !top_ui_open()) {
+		p_err("standard input and output must be a terminal; -b prints snapshots instead");
+		session_free(&s);
+		return EXIT_TOOL;
+	}
+	snprintf(name, sizeof(name), "the daemon's stream on %s", t->sock);
+	/* 0: the daemon ended the stream (or went away); positive: we stopped */
+	ret = replay_stream(&rp, f, name, err, sizeof(err));
+	a.ended = ret == 0 && !stop_signal;
+	if (ret == 0)
+		ret = replay_stream_end(&rp, name, err, sizeof(err));
+	top_ui_close();
+	if (ret < 0) {
+		p_err("%s", err);
+	} else if (s.agg && t->batch && (!t->iterations || a.shown < t->iterations)) {
+		/* the last state, when a signal or the daemon's end cut the run short */
+		attach_status(&a);
+		print_snapshot(t);
+	}
+	if (a.ended && ret >= 0)
+		p_info("top: the daemon ended the stream%s%s", rp.end_json ? ": " : "",
+		       rp.end_json ? rp.end_json : " (it went away)");
+	t->agg = NULL;
+	replay_free(&rp);
+	session_free(&s);
+	return ret < 0 ? EXIT_TOOL : EXIT_OK;
+}
+
 int do_top(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -525,6 +647,8 @@ int do_top(int argc, char **argv)
 		{ "check",	no_argument, NULL, 'C' },
 		{ "fs",		required_argument, NULL, 'F' },
 		{ "replay",	required_argument, NULL, 'P' },
+		{ "socket",	required_argument, NULL, 'S' },
+		{ "standalone",	no_argument, NULL, 'A' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -536,6 +660,7 @@ int do_top(int argc, char **argv)
 	int opt, ret, v;
 
 	memset(&t, 0, sizeof(t));
+	t.sock = getenv("VFSLOCK_SOCKET") ?: VL_DAEMON_SOCKET;
 	t.s.delay_ms = 1000;
 	t.s.filter.cls = -1;
 	t.s.sort[TV_LOCKS] = 2;		/* total wait */
@@ -609,6 +734,12 @@ int do_top(int argc, char **argv)
 		case 'P':
 			t.replay = optarg;
 			break;
+		case 'S':
+			t.sock = optarg;
+			break;
+		case 'A':
+			t.standalone = true;
+			break;
 		default:
 			return top_help();
 		}
@@ -638,6 +769,26 @@ int do_top(int argc, char **argv)
 		return ret;
 	}
 
+	if (!t.standalone) {
+		FILE *f = daemon_stream(t.sock);
+
+		if (f && (t.holds || t.check || t.fslist)) {
+			fclose(f);
+			p_err("a daemon runs on %s, whose probes top shares: --holds, --check and "
+			      "--fs are chosen in its configuration; --standalone loads top's own",
+			      t.sock);
+			return EXIT_TOOL;
+		}
+		if (f) {
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGTERM, &sa, NULL);
+			sigaction(SIGHUP, &sa, NULL);
+			ret = attach_top(&t, f);
+			fclose(f);
+			cleanup(&t);
+			return ret;
+		}
+	}
 	ret = setup(&t);
 	if (ret) {
 		cleanup(&t);

@@ -610,7 +610,9 @@ json_object *top_snapshot_json(const struct top_status *st, struct vl_agg *a,
 	json_object_object_add(o, "rules_source", json_object_new_string(st->rules_source));
 	json_object_object_add(o, "mode", json_object_new_string(st->mode));
 	json_object_object_add(o, "missing", json_object_new_string(st->missing));
-	if (st->where[0])
+	if (st->daemon[0])
+		json_object_object_add(o, "daemon", json_object_new_string(st->daemon));
+	else if (st->where[0])
 		json_object_object_add(o, "replay", json_object_new_string(st->where));
 	json_object_object_add(o, "events_per_s", json_object_new_double(st->events_per_s));
 	json_object_object_add(o, "lost", json_object_new_uint64(st->lost));

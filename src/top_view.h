@@ -33,6 +33,7 @@ struct top_status {
 	char mode[32];			/* "contention", "contention+check" */
 	char missing[256];		/* what this host cannot show, and why; "" if nothing */
 	char where[96];			/* a replay's file and position; "" live */
+	char daemon[108];		/* the socket of the daemon whose stream is shown; "" */
 	double events_per_s;
 	uint64_t lost;
 	uint64_t deviations;
