@@ -4,6 +4,8 @@
 # its socket answers status, report (the same JSON and text as `vfslock
 # report`) and metrics, which Debian's python3-prometheus-client parses as
 # OpenMetrics; a stalled and a vanished client neither stop it nor stay;
+# streams of its live records (one keeping up, one lagging behind, one
+# killed) read as traces, and `vfslock top` attaches to it;
 # SIGHUP reloads (a bad file keeps the old configuration); SIGTERM detaches
 # every program and leaves a readable trace; after kill -9 no program stays
 # and the next daemon takes the socket over; a second daemon is refused.
@@ -26,6 +28,7 @@ socket = $tmp/sock
 trace_dir = $tmp/traces
 trace_max_size = 64M
 metrics = 127.0.0.1:$port
+stream_buffer = 4K
 CONF
 # http URL: the body on stdout, the Content-Type (or the HTTP error code) on
 # stderr; fails when there is no 200 answer
@@ -146,12 +149,92 @@ t_check "the stalled and the vanished client are let go (clients: only the asker
 	"$tmp/s3.json"
 wait "$stall"
 
+# streams: the live records as a trace. One keeps up, one lags behind (it
+# reads nothing for 6 s, then all), one is killed; top attaches meanwhile.
+"$V" daemon stream --socket "$tmp/sock" -o "$tmp/live.vlt" 2> "$tmp/live.err" &
+live=$!
+"$PY" - "$tmp/sock" "$tmp/lag.vlt" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"request": "stream"}\n')
+time.sleep(6)
+s.settimeout(0.5)
+out, end = open(sys.argv[2], "wb"), time.time() + 4
+while time.time() < end:
+    try:
+        b = s.recv(1 << 20)
+    except socket.timeout:
+        continue
+    if not b:
+        break
+    out.write(b)
+PY
+lag=$!
+# contended directory work meanwhile: records enough to outgrow the lagger's buffer
+mkdir -p "$tmp/fight"
+"$ROOT/build/vl_fight" "$tmp/fight" 6 4 > /dev/null 2>&1 &
+fight=$!
+"$V" daemon stream --socket "$tmp/sock" > /dev/null 2>&1 &
+killed=$!
+sleep 2
+"$V" daemon status --socket "$tmp/sock" > "$tmp/st1.json"
+t_check "three streams at once" python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["streams"] == 3, s["streams"]' "$tmp/st1.json"
+{ kill -KILL "$killed"; wait "$killed"; } 2>/dev/null
+sleep 1
+"$V" daemon status --socket "$tmp/sock" > "$tmp/st2.json"
+t_check "a stream killed mid-way is let go at once" python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["streams"] == 2, s["streams"]' "$tmp/st2.json"
+with_daemon=$(progs)
+timeout 10 "$V" -j top --socket "$tmp/sock" -n 3 -d 0.5 > "$tmp/top.json" 2> "$tmp/top.err" &
+topp=$!
+sleep 1
+during_top=$(progs)
+wait "$topp"
+rc=$?
+t_check "top attaches to the daemon and says so (rc $rc)" \
+	sh -c "[ $rc -eq 0 ] && grep -q 'attached to the daemon on $tmp/sock' '$tmp/top.err'"
+t_check "top attached loads no program ($with_daemon with the daemon, $during_top with top)" \
+	test "$with_daemon" -eq "$during_top"
+t_check "top's snapshots name the daemon and its mode" python3 - "$tmp/top.json" "$tmp/st2.json" "$tmp/sock" <<'PY'
+import json, sys
+snaps = [json.loads(l) for l in open(sys.argv[1])]
+mode = json.load(open(sys.argv[2]))["mode"]
+assert len(snaps) == 3, len(snaps)
+assert all(s["daemon"] == sys.argv[3] for s in snaps), snaps[0].get("daemon")
+assert all(s["mode"] == mode for s in snaps), (snaps[0]["mode"], mode)
+PY
+wait "$lag" "$fight"
+"$V" daemon status --socket "$tmp/sock" > "$tmp/st3.json"
+t_check "the lagging stream's records are dropped and counted by the daemon" \
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["stream_dropped_records"] > 0, s' "$tmp/st3.json"
+"$V" -j report "$tmp/lag.vlt" > "$tmp/lag.json" 2> "$tmp/lag.err"
+t_check "the lagging stream reads as a trace, with what it missed as lost records" \
+	python3 - "$tmp/lag.json" "$tmp/st3.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2]))
+assert r["records"] > 0 and r["kernel"] == d["kernel"], r
+assert 0 < r["lost"]["records"] <= d["stream_dropped_records"], (r["lost"], d["stream_dropped_records"])
+PY
+kill -INT "$live"
+wait "$live"
+rc=$?
+"$V" -j report "$tmp/live.vlt" > "$tmp/live.json" 2> "$tmp/live.rep"
+t_check "a stream that keeps up: every record, none lost (rc $rc)" python3 - "$tmp/live.json" "$rc" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert sys.argv[2] == "0" and r["records"] > 5 and r["lost"]["records"] == 0, (r["records"], r["lost"])
+PY
+"$V" daemon stream --socket "$tmp/sock" -o "$tmp/end.vlt" 2>/dev/null &
+endp=$!
+sleep 1
+
 # SIGHUP: a bad file keeps the configuration, a good one moves the metrics
 echo 'nonsense' >> "$tmp/d.conf"
 kill -HUP "$pid"
 sleep 1
 t_check "SIGHUP with a bad line keeps the old configuration, naming file and line" \
-	grep -q "d.conf:6: expected 'key = value'; the configuration in force is kept" "$tmp/d.log"
+	grep -q "d.conf:7: expected 'key = value'; the configuration in force is kept" "$tmp/d.log"
 port2=$((port + 1))
 sed -i '$d' "$tmp/d.conf"
 sed -i "s/^metrics = .*/metrics = 127.0.0.1:$port2/; s/^trace_max_size = .*/trace_max_size = 128M/" \
@@ -168,6 +251,10 @@ wait "$pid"
 rc=$?
 pid=
 t_check "SIGTERM: exit 0 (got $rc), the socket removed" sh -c "[ $rc -eq 0 ] && [ ! -e '$tmp/sock' ]"
+wait "$endp"
+"$V" report "$tmp/end.vlt" > /dev/null 2> "$tmp/end.err"
+t_check "SIGTERM: a stream ends with the END block, read whole" \
+	sh -c "[ -s '$tmp/end.vlt' ] && ! grep -qi 'cut\\|damage\\|no END' '$tmp/end.err'"
 t_check "SIGTERM: none of vfslock's programs left ($before before)" progs_back_to "$before"
 last=$(ls "$tmp"/traces/vfslock-*.vlt | tail -1)
 "$V" report "$last" > "$tmp/last.txt" 2> "$tmp/last.err"
