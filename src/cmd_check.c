@@ -32,6 +32,8 @@
 #include "live.h"
 #include "pipeline.h"
 #include "probe.h"
+#include "daemon_cfg.h"
+#include "daemon_client.h"
 #include "replay.h"
 #include "report.h"
 #include "rules.h"
@@ -75,9 +77,12 @@ static int check_help(void)
 		"                   deviations known and accepted, with reasons (repeatable;\n"
 		"                   docs/suppressions.md)\n"
 		"  --replay FILE    judge a recording (vfslock record) instead of a command:\n"
-		"                   against its own rules, or those of --rules / --kernel\n\n"
+		"                   against its own rules, or those of --rules / --kernel\n"
+		"  --socket PATH    the daemon's socket (default %s): when a daemon answers,\n"
+		"                   check judges CMD's tasks in its stream, loading no probe\n"
+		"  --standalone     load check's own probes even when a daemon runs\n\n"
 		"Exit status: 0 no deviation, 1 deviations, 2 vfslock could not do its job,\n"
-		"3 this kernel cannot be checked (vfslock probe says why).\n");
+		"3 this kernel cannot be checked (vfslock probe says why).\n", VL_DAEMON_SOCKET);
 	return EXIT_TOOL;
 }
 
@@ -690,6 +695,87 @@ static int run(struct check *ck)
 	return ret;
 }
 
+/* The rules a recorded session is judged against: its own, unless --rules or --kernel. */
+static int session_rules(struct check *ck, struct vl_session *s)
+{
+	char err[512];
+
+	if (!ck->rules_path && !ck->kernel)
+		return 0;
+	s->rs = ck->rules_path ? rules_load(ck->rules_path, NULL, err, sizeof(err)) :
+				 rules_open(ck->kernel, err, sizeof(err));
+	if (!s->rs) {
+		p_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The judgement of a session fed by a recording, or by a daemon's stream
+ * (@attached): the same report, outputs and exit statuses as a live check.
+ */
+static int judge_session(struct check *ck, struct vl_session *s, struct vl_replay *r,
+			 const char *name, bool attached)
+{
+	struct vl_report_counts rc;
+	const char *incomplete = NULL;
+	int ret = EXIT_OK;
+
+	if (!s->eng) {
+		p_err("%s: %s without method calls (%s): nothing to judge", name,
+		      attached ? "the daemon watches" : "recorded", s->mode);
+		/* a daemon without them runs where the kernel refuses fentry */
+		return attached ? EXIT_UNSUPPORTED : EXIT_TOOL;
+	}
+	if (!attached)
+		replay_warn(r);
+	if (wants_result(ck)) {
+		json_object *o = session_result_json(s);
+		const struct vl_pipeline_stats *ps = &s->pipe.st;
+
+		report_json_suppressions(s->rep, o);
+		ret = write_outputs(ck, o, s->rs, s->eng, s->kernel,
+				    ps->last_ts > ps->first_ts ? (ps->last_ts - ps->first_ts) / 1e9 : 0);
+		json_object_put(o);
+	}
+	if (!json_output) {
+		const struct vl_engine_stats *es = engine_stats(s->eng);
+
+		report_print(s->rep, stdout);
+		printf("vfslock check: %s %s (kernel %s) against the rules of %s\n",
+		       attached ? "attached to the daemon on" : "replay of", name, s->kernel,
+		       s->rs->source);
+		printf("  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
+		       " unverifiable\n", es->calls, es->checks, es->unverifiable);
+		report_counts(s->rep, &rc);
+		printf("  deviations    %" PRIu64 " (%d distinct)\n", rc.deviations, rc.distinct);
+		if (s->pipe.st.lost)
+			printf("  lost          %" PRIu64 " records %s\n", s->pipe.st.lost,
+			       attached ? "on the way" : "when recorded");
+	}
+	fflush(stdout);
+	report_counts(s->rep, &rc);
+	if (ret == EXIT_OK && rc.deviations)
+		ret = EXIT_DEVIATION;
+	else if (ret == EXIT_OK && (s->pipe.st.lost || r->damage[0] || (!attached && !r->ended))) {
+		incomplete = r->damage[0] ? (attached ? "stream cut" : "recording cut or damaged") :
+			     s->pipe.st.lost ? (attached ? "records lost on the way" :
+					        "records lost when recorded") :
+			     "recording cut short";
+		p_err("%s: the %s: no deviation in what it holds", name, incomplete);
+		ret = EXIT_TOOL;
+	}
+	/* not when an output could not be written: that error is the last word */
+	if (!json_output && (ret != EXIT_TOOL || incomplete)) {
+		fflush(stderr);
+		print_verdict(stdout, ret, &rc, engine_stats(s->eng)->calls, incomplete,
+			      s->rs->source);
+		fflush(stdout);
+	}
+	return ret;
+}
+
 /*
  * The same judgement over a recording's records: its catalog and symbols,
  * the recorded rules or others, the same report and exit statuses.
@@ -698,70 +784,154 @@ static int check_replay(struct check *ck, const char *path)
 {
 	struct vl_session s = { .supps = &ck->supps };
 	struct vl_replay r = { .s = &s };
-	struct vl_report_counts rc;
-	const char *incomplete = NULL;
 	char err[512];
-	int ret = EXIT_OK;
+	int ret;
 
-	if (ck->rules_path || ck->kernel) {
-		s.rs = ck->rules_path ? rules_load(ck->rules_path, NULL, err, sizeof(err)) :
-					rules_open(ck->kernel, err, sizeof(err));
-		if (!s.rs) {
-			p_err("%s", err);
-			return EXIT_TOOL;
-		}
-	}
+	if (session_rules(ck, &s))
+		return EXIT_TOOL;
 	if (replay_run(&r, path, err, sizeof(err))) {
 		p_err("%s", err);
 		ret = EXIT_TOOL;
-		goto out;
+	} else {
+		ret = judge_session(ck, &s, &r, path, false);
 	}
-	if (!s.eng) {
-		p_err("%s: recorded without method calls (%s): nothing to judge", path, s.mode);
-		ret = EXIT_TOOL;
-		goto out;
-	}
-	replay_warn(&r);
-	if (wants_result(ck)) {
-		json_object *o = session_result_json(&s);
-		const struct vl_pipeline_stats *ps = &s.pipe.st;
+	replay_free(&r);
+	session_free(&s);
+	return ret;
+}
 
-		report_json_suppressions(s.rep, o);
-		ret = write_outputs(ck, o, s.rs, s.eng, s.kernel,
-				    ps->last_ts > ps->first_ts ? (ps->last_ts - ps->first_ts) / 1e9 : 0);
-		json_object_put(o);
-	}
-	if (!json_output) {
-		const struct vl_engine_stats *es = engine_stats(s.eng);
+/*
+ * Attached to a daemon: its stream, read as a recording, judged for CMD's
+ * tasks alone (or every task with --all), followed through the fork and
+ * exit records the daemon sends for every task. CMD starts with the first
+ * record, so that nothing of it comes before the stream's head.
+ */
+struct follow {
+	struct check *ck;
+	uint32_t *tids;
+	int ntids, cap;
+	bool started;
+	uint64_t reaped_at, end_at, kill_at;
+	int err;			/* the workload could not run */
+};
 
-		report_print(s.rep, stdout);
-		printf("vfslock check: replay of %s (kernel %s) against the rules of %s\n", path,
-		       s.kernel, s.rs->source);
-		printf("  judged        %" PRIu64 " method calls, %" PRIu64 " rule checks, %" PRIu64
-		       " unverifiable\n", es->calls, es->checks, es->unverifiable);
-		report_counts(s.rep, &rc);
-		printf("  deviations    %" PRIu64 " (%d distinct)\n", rc.deviations, rc.distinct);
-		if (s.pipe.st.lost)
-			printf("  lost          %" PRIu64 " records when recorded\n", s.pipe.st.lost);
+static bool follows(const struct follow *f, uint32_t tid)
+{
+	int i;
+
+	for (i = 0; i < f->ntids; i++)
+		if (f->tids[i] == tid)
+			return true;
+	return false;
+}
+
+static void follow_add(struct follow *f, uint32_t tid)
+{
+	if (f->ntids == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->tids = xrealloc(f->tids, f->cap * sizeof(*f->tids));
 	}
-	fflush(stdout);
-	report_counts(s.rep, &rc);
-	if (ret == EXIT_OK && rc.deviations)
-		ret = EXIT_DEVIATION;
-	else if (ret == EXIT_OK && (s.pipe.st.lost || r.damage[0] || !r.ended)) {
-		incomplete = r.damage[0] ? "recording cut or damaged" :
-			     s.pipe.st.lost ? "records lost when recorded" : "recording cut short";
-		p_err("%s: the %s: no deviation in what it holds", path, incomplete);
+	f->tids[f->ntids++] = tid;
+}
+
+static int follow_tap(void *ctx, const void *rec, size_t size)
+{
+	const struct vl_ev_hdr *h = rec;
+	struct follow *f = ctx;
+	struct check *ck = f->ck;
+	uint64_t now = now_ns();
+
+	if (!f->started) {
+		f->started = true;
+		ck->t_start = now;
+		if (ck->duration)
+			f->end_at = now + ck->duration * 1e9;
+		if (ck->wl.cmd) {
+			f->err = workload_spawn(&ck->wl);
+			if (!f->err) {
+				ck->child = ck->wl.pid;
+				follow_add(f, ck->child);
+				f->err = workload_go(&ck->wl);
+			}
+			if (f->err) {
+				ck->child = 0;
+				return 1;
+			}
+		}
+	}
+	if (ck->child && !f->reaped_at && waitpid(ck->child, &ck->status, WNOHANG) == ck->child)
+		f->reaped_at = now;
+	if (stop_signal && ck->child && !f->reaped_at && !f->kill_at) {
+		kill(ck->child, stop_signal);
+		f->kill_at = now + 5000000000ull;
+	} else if (f->kill_at && !f->reaped_at && now > f->kill_at) {
+		kill(ck->child, SIGKILL);
+	}
+	if (stop_signal && !ck->child)
+		return 1;
+	/*
+	 * The stream is in order: the daemon's first counters a quarter of a
+	 * second after CMD was reaped come after everything CMD did.
+	 */
+	if (h->type == VL_EV_STATS && ((f->reaped_at && h->ts > f->reaped_at + 250000000ull) ||
+				       (f->end_at && h->ts >= f->end_at)))
+		return 1;
+	return 0;
+}
+
+static bool follow_keep(void *ctx, const void *rec, size_t size)
+{
+	const struct vl_ev_hdr *h = rec;
+	struct follow *f = ctx;
+	bool mine;
+
+	if (f->ck->all || h->type == VL_EV_STATS || h->type == VL_EV_LOST)
+		return true;
+	mine = follows(f, h->tid);
+	if (mine && h->type == VL_EV_TASK_FORK)
+		follow_add(f, ((const struct vl_ev_task *)rec)->child_tid);
+	return mine;
+}
+
+static int check_attached(struct check *ck, FILE *stream, const char *sock)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct vl_session s = { .supps = &ck->supps };
+	struct follow f = { .ck = ck };
+	struct vl_replay r = { .s = &s, .tap = follow_tap, .keep = follow_keep, .tap_ctx = &f };
+	char err[512];
+	int ret;
+
+	if (session_rules(ck, &s))
+		return EXIT_TOOL;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	p_info("check: attached to the daemon on %s: its probes, none loaded here", sock);
+	ret = replay_stream(&r, stream, sock, err, sizeof(err));
+	if (ck->child && !f.reaped_at) {
+		/* the stream ended first (the daemon stopped): CMD is not left behind */
+		kill(ck->child, SIGKILL);
+		waitpid(ck->child, &ck->status, 0);
+	}
+	if (f.err) {
+		p_err("cannot run %s: %s", ck->wl.cmd[0], strerror(-f.err));
 		ret = EXIT_TOOL;
+	} else if (ret < 0) {
+		p_err("%s", err);
+		ret = EXIT_TOOL;
+	} else if (replay_stream_end(&r, sock, err, sizeof(err))) {
+		p_err("%s", err);
+		ret = EXIT_TOOL;
+	} else {
+		/* a signal cut the read: that is no damage, the run was stopped */
+		if (stop_signal)
+			r.damage[0] = '\0';
+		if (!f.started || (ret == 0 && ck->child && !f.reaped_at))
+			p_warn("check: the daemon ended the stream before the end of the run%s%s",
+			       r.end_json ? ": " : "", r.end_json ? r.end_json : "");
+		ret = judge_session(ck, &s, &r, sock, true);
 	}
-	/* not when an output could not be written: that error is the last word */
-	if (!json_output && (ret != EXIT_TOOL || incomplete)) {
-		fflush(stderr);
-		print_verdict(stdout, ret, &rc, engine_stats(s.eng)->calls, incomplete,
-			      s.rs->source);
-		fflush(stdout);
-	}
-out:
+	free(f.tids);
 	replay_free(&r);
 	session_free(&s);
 	return ret;
@@ -784,11 +954,14 @@ int do_check(int argc, char **argv)
 		{ "prog-stats",	no_argument, NULL, 'P' },
 		{ "lock-events", required_argument, NULL, 'L' },
 		{ "replay",	required_argument, NULL, 'X' },
+		{ "socket",	required_argument, NULL, 'O' },
+		{ "standalone",	no_argument, NULL, 'T' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct check ck = { .ring_bytes = 16 << 20, .mounts_fd = -1, .stats_fd = -1 };
-	const char *replay = NULL;
+	const char *replay = NULL, *sock = getenv("VFSLOCK_SOCKET") ?: VL_DAEMON_SOCKET;
+	bool standalone = false;
 	char err[512];
 	int opt, ret;
 	char *end;
@@ -831,6 +1004,12 @@ int do_check(int argc, char **argv)
 			break;
 		case 'X':
 			replay = optarg;
+			break;
+		case 'O':
+			sock = optarg;
+			break;
+		case 'T':
+			standalone = true;
 			break;
 		case 'L':
 			if (!strcmp(optarg, "readers")) {
@@ -892,6 +1071,24 @@ int do_check(int argc, char **argv)
 	}
 	if (optind < argc)
 		ck.wl.cmd = argv + optind;
+	if (!standalone) {
+		FILE *f = daemon_stream(sock);
+
+		if (f && (ck.fslist || ck.lock_events || ck.prog_stats || ck.ring_bytes != 16 << 20)) {
+			fclose(f);
+			p_err("check: a daemon runs on %s, whose probes check shares: --fs, "
+			      "--lock-events, --ring-mb and --prog-stats are its configuration's; "
+			      "--standalone loads check's own", sock);
+			supp_free(&ck.supps);
+			return EXIT_TOOL;
+		}
+		if (f) {
+			ret = check_attached(&ck, f, sock);
+			fclose(f);
+			supp_free(&ck.supps);
+			return ret;
+		}
+	}
 	ret = run(&ck);
 	cleanup(&ck);
 	return ret;

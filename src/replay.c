@@ -59,6 +59,8 @@ static int on_record(void *ctx, const void *rec, size_t size)
 		if (ret)
 			return ret;
 	}
+	if (r->keep && !r->keep(r->tap_ctx, rec, size))
+		return 0;
 	pipeline_feed(&r->s->pipe, rec, size);
 	return 0;
 }

@@ -15,6 +15,8 @@ struct vl_replay {
 	/* each record before the pipeline takes it (the screen); a positive return stops */
 	vl_trace_record_fn tap;
 	void *tap_ctx;
+	/* after the tap: false keeps a record from the pipeline (another task's, say) */
+	bool (*keep)(void *ctx, const void *rec, size_t size);
 	int nfiles;
 	char *files[VL_TRACE_SEGMENTS];
 	char *end_json;			/* the last END block read */

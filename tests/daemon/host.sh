@@ -225,6 +225,17 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert sys.argv[2] == "0" and r["records"] > 5 and r["lost"]["records"] == 0, (r["records"], r["lost"])
 PY
+# check attaches too; here the daemon has no method probes (or has): say which
+"$V" check --socket "$tmp/sock" -- true > "$tmp/chk.out" 2> "$tmp/chk.err"
+rc=$?
+mode=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mode"])' "$tmp/st3.json")
+t_check "check attaches to the daemon and says so; without method probes ($mode) it exits 3" \
+	sh -c "grep -q 'check: attached to the daemon on $tmp/sock' '$tmp/chk.err' &&
+		{ [ $mode != contention ] || { [ $rc -eq 3 ] && grep -q 'without method calls' '$tmp/chk.err'; }; }"
+"$V" check --socket "$tmp/sock" --fs tmpfs -- true > /dev/null 2> "$tmp/chk2.err"
+rc=$?
+t_check "check attached refuses the daemon's own options (--fs), exit 2" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'configuration.s; --standalone' '$tmp/chk2.err'"
 "$V" daemon stream --socket "$tmp/sock" -o "$tmp/end.vlt" 2>/dev/null &
 endp=$!
 sleep 1
