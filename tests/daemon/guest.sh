@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/daemon/guest.sh: the guest side of tests/daemon/vm.sh, with
 # vl_badcall loaded. One daemon checks tmpfs with fentry; three clients at
-# once (one asks, one stalls, one is killed); faults it must count; its
+# once (one asks, one stalls, one is killed); three streams (one keeps up,
+# one stalls, one is killed) while top attaches; faults it must count; its
 # trace on a tiny tmpfs until the disk is full, checking going on; SIGHUP;
 # SIGTERM; kill -9. Results in /share for tests/daemon/judge.py.
 set -u
@@ -17,6 +18,7 @@ trace_dir = /mnt/tiny
 trace_max_size = 64M
 fs = tmpfs
 lock_events = all
+stream_buffer = 64K
 CONF
 progs() { bpftool prog show | grep -cE 'name (method_|contention_|down_|up_)'; }
 progs > $S/progs.before
@@ -63,6 +65,34 @@ sleep 11
 status after
 # the disk stayed full: each try to write again left nothing behind
 ls -l /mnt/tiny > $S/tiny.ls
+
+# streams: one keeps up into a file, one stalls (its pipe is never read),
+# one is killed; top attaches meanwhile and sees a fault that a check,
+# attached too, makes and judges for its command's tasks alone
+vfslock daemon stream -o $S/live.vlt 2> $S/live.err &
+LIVE=$!
+vfslock daemon stream 2> /dev/null | sleep 40 &
+vfslock daemon stream > /dev/null 2>&1 &
+SKILL=$!
+vfslock -j top -n 8 -d 1 > $S/top.json 2> $S/top.err &
+TOPP=$!
+sleep 2
+status streams
+kill -KILL $SKILL
+vfslock check --junit $S/attached.xml -- sh -c "echo lookup_unlocked /mnt/tmp > $P" \
+	> $S/attached.out 2> $S/attached.err
+echo $? > $S/attached.rc
+stress-ng --dir 1 --rename 1 --open 1 -t 3 --temp-path /mnt/tmp/d --quiet &
+vfslock check -- ls /mnt/tmp > $S/attached-clean.out 2>&1
+echo $? > $S/attached-clean.rc
+wait
+wait $TOPP
+echo $? > $S/top.rc
+status streams2
+kill -INT $LIVE
+wait $LIVE
+echo $? > $S/live.rc
+vfslock -j report $S/live.vlt > $S/live.json 2> $S/live.rep
 
 # SIGHUP: a new metrics port
 echo 'metrics = 127.0.0.1:9465' >> /etc/vfslock/daemon.conf

@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import Tap  # noqa: E402
@@ -80,6 +81,60 @@ traces = [ln.split() for ln in text("tiny.ls").splitlines() if ".vlt" in ln]
 check(len(traces) >= 1 and all(int(f[4]) > 4096 for f in traces),
       f"{tag} tries to write again on the full disk leave no empty trace behind "
       f"({[(f[-1], f[4]) for f in traces]})")
+
+# streams while top attaches
+s = status("streams")
+if s:
+    check(s["streams"] == 3, f"{tag} three streams at once ({s['streams']})")
+s = status("streams2")
+if s:
+    check(s["streams"] == 2, f"{tag} the killed stream is let go, the stalled one stays "
+          f"({s['streams']} streaming)")
+    check(s["stream_dropped_records"] > 0 and s["events"] > 0,
+          f"{tag} the stalled stream's records are dropped and counted, the daemon goes on "
+          f"({s['stream_dropped_records']} dropped of {s['events']})")
+snaps = []
+try:
+    snaps = [json.loads(ln) for ln in text("top.json").splitlines()]
+except ValueError:
+    pass
+check(rc("top") == 0 and "attached to the daemon on" in text("top.err") and len(snaps) == 8
+      and all(x.get("daemon") == "/run/vfslock/vfslock.sock" for x in snaps),
+      f"{tag} top attaches to the daemon, says so, 8 snapshots naming it "
+      f"(rc {rc('top')}, {len(snaps)}; {text('top.err')[-200:]})")
+seen = {d["rule"] for x in snaps for d in x.get("recent_deviations", [])}
+check(snaps and snaps[-1]["mode"] == "check+contention" and
+      "inode_operations.lookup.i_rwsem" in seen,
+      f"{tag} top attached sees the fault made while it watched, through the daemon's "
+      f"probes ({sorted(seen)})")
+att = text("attached.out") + text("attached.err")
+check(rc("attached") == 1 and "attached to the daemon on /run/vfslock/vfslock.sock" in att,
+      f"{tag} check attaches to the daemon, says so, exits 1 on its command's fault "
+      f"(rc {rc('attached')}; {att[-300:]})")
+fails = []
+try:
+    root = ET.parse(os.path.join(share, "attached.xml")).getroot()
+    fails = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+except (OSError, ET.ParseError) as e:
+    check(False, f"{tag} check attached: its JUnit parses ({e})")
+check(any("inode_operations.lookup.i_rwsem" in (n or "") for n in fails),
+      f"{tag} check attached: the JUnit failure is the lookup rule ({fails})")
+check(rc("attached-clean") == 0 and "PASS" in text("attached-clean.out"),
+      f"{tag} check attached: a clean command passes while other tasks work "
+      f"(rc {rc('attached-clean')}; {text('attached-clean.out')[-300:]})")
+live = None
+try:
+    live = json.loads(text("live.json"))
+except ValueError:
+    pass
+check(rc("live") == 0 and live is not None and live["records"] > 0 and
+      live["lost"]["records"] == 0,
+      f"{tag} a stream that keeps up reads as a trace, nothing lost "
+      f"({live and live['records']} records, {live and live['lost']})")
+if live:
+    devs = {d["rule"] for d in live["check"]["deviation_list"]}
+    check("inode_operations.lookup.i_rwsem" in devs,
+          f"{tag} the stream's report judges the fault as the daemon did ({sorted(devs)})")
 
 # metrics, parsed by the strict OpenMetrics parser
 fams = {}
