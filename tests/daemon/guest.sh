@@ -83,9 +83,10 @@ vfslock check --junit $S/attached.xml -- sh -c "echo lookup_unlocked /mnt/tmp > 
 	> $S/attached.out 2> $S/attached.err
 echo $? > $S/attached.rc
 stress-ng --dir 1 --rename 1 --open 1 -t 3 --temp-path /mnt/tmp/d --quiet &
+SNG=$!
 vfslock check -- ls /mnt/tmp > $S/attached-clean.out 2>&1
 echo $? > $S/attached-clean.rc
-wait
+wait $SNG
 wait $TOPP
 echo $? > $S/top.rc
 status streams2
