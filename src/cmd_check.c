@@ -1072,7 +1072,7 @@ int do_check(int argc, char **argv)
 	if (optind < argc)
 		ck.wl.cmd = argv + optind;
 	if (!standalone) {
-		FILE *f = daemon_stream(sock);
+		FILE *f = daemon_stream(sock, 0);
 
 		if (f && (ck.fslist || ck.lock_events || ck.prog_stats || ck.ring_bytes != 16 << 20)) {
 			fclose(f);

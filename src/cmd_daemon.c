@@ -63,6 +63,7 @@ struct client {
 	bool stream, want_out;
 	struct vl_trace_writer *w;
 	size_t head;			/* bytes of the META and KSYMS blocks not sent yet */
+	uint64_t bound;			/* how far it may lag: stream_buffer, or less if it asked */
 	uint64_t dropped;		/* records not sent since the last LOST record */
 	uint64_t drop_since;		/* the time of the first of them */
 };
@@ -92,7 +93,7 @@ static int daemon_help(void)
 	fprintf(stderr,
 		"Usage: vfslock daemon [--config FILE]\n"
 		"       vfslock daemon status [--socket PATH]\n"
-		"       vfslock daemon stream [--socket PATH] [-o FILE]\n\n"
+		"       vfslock daemon stream [--socket PATH] [-o FILE] [--buffer SIZE]\n\n"
 		"Load the probes once, record the whole system into a size-bounded trace\n"
 		"directory, and serve `vfslock report` and other clients on a Unix socket\n"
 		"and OpenMetrics over HTTP (docs/daemon.md). Runs in the foreground, logs\n"
@@ -100,7 +101,9 @@ static int daemon_help(void)
 		"everything, flush the trace and exit.\n\n"
 		"  --config FILE   configuration (default %s; optional there)\n"
 		"  --socket PATH   the daemon's socket (default %s)\n"
-		"  -o FILE         stream: where the live trace goes (default stdout)\n\n"
+		"  -o FILE         stream: where the live trace goes (default stdout)\n"
+		"  --buffer SIZE   stream: drop records rather than lag more than SIZE behind\n"
+		"                  (at most the daemon's stream_buffer)\n\n"
 		"Exit status: 0 stopped by a signal, 2 could not start or keep running.\n",
 		VL_DAEMON_CONFIG, VL_DAEMON_SOCKET);
 	return EXIT_TOOL;
@@ -448,7 +451,7 @@ static void stream_tap(void *ctx, const void *rec, size_t size)
 		if (!c->stream || c->gone)
 			continue;
 		/* the head (a symbol snapshot, a MB or so) is no lag */
-		if (c->outlen - c->outoff - c->head > d->cfg.stream_buffer) {
+		if (c->outlen - c->outoff - c->head > c->bound) {
 			if (!c->dropped++)
 				c->drop_since = h->ts;
 			d->stream_dropped++;
@@ -499,13 +502,18 @@ static void flush_streams(struct daemon *d)
 	}
 }
 
-/* {"request": "stream"}: the trace's head now, then the records as they come. */
-static void start_stream(struct daemon *d, struct client *c)
+/*
+ * {"request": "stream", "buffer": BYTES}: the trace's head now, then the
+ * records as they come. A viewer that would rather miss records than lag
+ * asks for a smaller bound than stream_buffer (a larger one is not given).
+ */
+static void start_stream(struct daemon *d, struct client *c, uint64_t buffer)
 {
 	char name[64];
 
 	snprintf(name, sizeof(name), "stream to client %d", c->fd);
 	c->stream = true;
+	c->bound = buffer >= 4096 && buffer < d->cfg.stream_buffer ? buffer : d->cfg.stream_buffer;
 	free(c->out);
 	c->out = NULL;
 	c->outlen = c->outoff = c->outcap = 0;
@@ -677,11 +685,14 @@ static void answer_http(struct daemon *d, struct client *c, FILE *f)
 	free(body);
 }
 
-static bool is_stream_request(const char *line)
+/* A stream request, and the bound it asks for (0: the configured one). */
+static bool is_stream_request(const char *line, uint64_t *buffer)
 {
-	json_object *req = json_tokener_parse(line);
+	json_object *req = json_tokener_parse(line), *v;
 	bool yes = req && !strcmp(json_str(req, "request"), "stream");
 
+	*buffer = yes && json_object_object_get_ex(req, "buffer", &v) ?
+		  (uint64_t)json_object_get_int64(v) : 0;
 	json_object_put(req);
 	return yes;
 }
@@ -689,6 +700,7 @@ static bool is_stream_request(const char *line)
 static void client_readable(struct daemon *d, struct client *c)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
+	uint64_t buffer;
 	bool complete;
 	ssize_t n;
 	FILE *f;
@@ -708,8 +720,8 @@ static void client_readable(struct daemon *d, struct client *c)
 		return;
 	c->last_progress = now_ns();
 	epoll_ctl(d->ep, EPOLL_CTL_MOD, c->fd, &ev);
-	if (c->kind == CL_SOCKET && is_stream_request(c->in)) {
-		start_stream(d, c);
+	if (c->kind == CL_SOCKET && is_stream_request(c->in, &buffer)) {
+		start_stream(d, c, buffer);
 		return;
 	}
 	f = open_memstream(&c->out, &c->outlen);
@@ -898,9 +910,11 @@ static int daemon_stream_cmd(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "buffer", required_argument, NULL, 'b' },
 		{ 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_stream_signal };
+	uint64_t buffer = 0;
 	const char *sock = getenv("VFSLOCK_SOCKET") ?: VL_DAEMON_SOCKET, *path = NULL;
 	char buf[65536];
 	int opt, in, out = STDOUT_FILENO, ret = EXIT_OK;
@@ -909,13 +923,20 @@ static int daemon_stream_cmd(int argc, char **argv)
 	ssize_t n;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:o:", opts, NULL)) >= 0) {
-		if (opt == 's')
+	while ((opt = getopt_long(argc, argv, "s:o:b:", opts, NULL)) >= 0) {
+		if (opt == 's') {
 			sock = optarg;
-		else if (opt == 'o')
+		} else if (opt == 'o') {
 			path = optarg;
-		else
+		} else if (opt == 'b') {
+			if (!parse_size(optarg, &buffer) || buffer < 4096) {
+				p_err("--buffer: a size of at least 4K (K, M, G suffixes), not '%s'",
+				      optarg);
+				return EXIT_TOOL;
+			}
+		} else {
 			return daemon_help();
+		}
 	}
 	if (optind < argc)
 		return daemon_help();
@@ -923,7 +944,7 @@ static int daemon_stream_cmd(int argc, char **argv)
 		p_err("daemon stream: the stream is binary: -o FILE, or redirect it");
 		return EXIT_TOOL;
 	}
-	f = daemon_stream(sock);
+	f = daemon_stream(sock, buffer);
 	if (!f) {
 		p_err("daemon stream: no daemon answers on %s: %s", sock, strerror(errno));
 		return EXIT_TOOL;

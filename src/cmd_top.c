@@ -770,7 +770,7 @@ int do_top(int argc, char **argv)
 	}
 
 	if (!t.standalone) {
-		FILE *f = daemon_stream(t.sock);
+		FILE *f = daemon_stream(t.sock, 0);
 
 		if (f && (t.holds || t.check || t.fslist)) {
 			fclose(f);

@@ -36,7 +36,7 @@ static char *trim(char *s)
 }
 
 /* "512M", "1G", "65536": bytes; false if not a size */
-static bool parse_size(const char *v, uint64_t *out)
+bool parse_size(const char *v, uint64_t *out)
 {
 	char *end;
 	uint64_t n = strtoull(v, &end, 10);

@@ -33,6 +33,8 @@ void daemon_cfg_defaults(struct vl_daemon_cfg *c);
  */
 int daemon_cfg_load(struct vl_daemon_cfg *c, const char *path, bool optional, char *err,
 		    size_t errlen);
+/* "64M", "1G", "4096": bytes, with K, M, G suffixes (powers of 1024). */
+bool parse_size(const char *v, uint64_t *out);
 /* Whether the probes must be reloaded to go from @a to @b. */
 bool daemon_cfg_probes_differ(const struct vl_daemon_cfg *a, const struct vl_daemon_cfg *b);
 

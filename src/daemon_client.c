@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -52,10 +53,14 @@ int daemon_request(const char *sock, const char *req, FILE *out)
 	return n < 0 ? -errno : 0;
 }
 
-FILE *daemon_stream(const char *sock)
+FILE *daemon_stream(const char *sock, uint64_t buffer)
 {
-	int fd = daemon_connect(sock, "{\"request\": \"stream\"}\n");
+	char req[96];
+	int fd;
 	FILE *f;
+
+	snprintf(req, sizeof(req), "{\"request\": \"stream\", \"buffer\": %" PRIu64 "}\n", buffer);
+	fd = daemon_connect(sock, req);
 
 	if (fd < 0) {
 		errno = -fd;

@@ -3,6 +3,7 @@
 #ifndef VFSLOCK_DAEMON_CLIENT_H
 #define VFSLOCK_DAEMON_CLIENT_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -18,6 +19,7 @@ int daemon_request(const char *sock, const char *req, FILE *out);
  * (META, KSYMS), then EVENTS blocks as they come, an END block when the
  * daemon stops. NULL with errno set (ENOENT: no daemon answers).
  */
-FILE *daemon_stream(const char *sock);
+/* @buffer: how far behind the daemon may let us lag before dropping (0: its stream_buffer). */
+FILE *daemon_stream(const char *sock, uint64_t buffer);
 
 #endif

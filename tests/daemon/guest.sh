@@ -18,7 +18,6 @@ trace_dir = /mnt/tiny
 trace_max_size = 64M
 fs = tmpfs
 lock_events = all
-stream_buffer = 64K
 CONF
 progs() { bpftool prog show | grep -cE 'name (method_|contention_|down_|up_)'; }
 progs > $S/progs.before
@@ -71,7 +70,7 @@ ls -l /mnt/tiny > $S/tiny.ls
 # attached too, makes and judges for its command's tasks alone
 vfslock daemon stream -o $S/live.vlt 2> $S/live.err &
 LIVE=$!
-vfslock daemon stream 2> /dev/null | sleep 40 &
+vfslock daemon stream --buffer 64K 2> /dev/null | sleep 40 &
 vfslock daemon stream > /dev/null 2>&1 &
 SKILL=$!
 vfslock -j top -n 8 -d 1 > $S/top.json 2> $S/top.err &
