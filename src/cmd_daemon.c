@@ -549,10 +549,13 @@ static void stream_event(struct daemon *d, struct client *c, uint32_t events)
 		stream_send(d, c);
 }
 
-/* The END block, and up to a second to send what is queued: a viewer sees why it ended. */
+/*
+ * The END block, and what is queued, sent within a second for all streams
+ * together: a viewer sees why it ended, a stalled one does not hold the exit.
+ */
 static void end_streams(struct daemon *d, const char *why)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	uint64_t deadline = now_ns() + 1000000000ull;
 	char end[128];
 	int i;
 
@@ -565,10 +568,14 @@ static void end_streams(struct daemon *d, const char *why)
 		trace_writer_close(c->w, end, NULL);
 		c->w = NULL;
 		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		while (c->outoff < c->outlen) {
-			ssize_t n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
+		while (c->outoff < c->outlen && now_ns() + 1000 < deadline) {
+			uint64_t left = deadline - now_ns();
+			struct timeval tv = { .tv_sec = left / 1000000000ull,
+					      .tv_usec = left % 1000000000ull / 1000 };
+			ssize_t n;
 
+			setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
 			if (n <= 0)
 				break;
 			c->outoff += n;

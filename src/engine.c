@@ -960,7 +960,7 @@ static void judge_return(struct vl_engine *e, const struct vl_fn *fn, struct bin
 	for (k = 0; k < b->n; k++) {
 		const struct bound *bd = &b->v[k];
 
-		if (rule_on_context(bd->rule) || bd->i_rwsem)
+		if (bd->on_ctx || bd->i_rwsem)
 			continue;
 		if (bd->at != VL_AT_ENTRY)
 			judge_by_kernel(e, b, k, bd->at, fn, ev, t, cb, ctx);

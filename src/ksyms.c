@@ -190,10 +190,14 @@ char *ksyms__snapshot(const char *path, size_t *len)
 	out = open_memstream(&buf, &n);
 	if (!out)
 		oom();
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%*x %c", &type) == 1 &&
+	while (fgets(line, sizeof(line), f)) {
+		char name[256], mod[128];
+		uint64_t addr;
+
+		if (parse_line(line, line + strlen(line), &addr, &type, name, mod) >= 2 &&
 		    code_symbol(type))
 			fputs(line, out);
+	}
 	fclose(f);
 	fclose(out);
 	*len = n;
@@ -269,7 +273,7 @@ uint64_t ksyms__addr_of(const struct ksyms *ks, const char *name)
 
 void kallsyms_addrs(const char *path, const char *const *names, uint64_t *addrs, int n)
 {
-	char line[512], sym[256];
+	char line[512], sym[256], mod[128];
 	int i, left = n;
 	uint64_t addr;
 	char type;
@@ -277,7 +281,7 @@ void kallsyms_addrs(const char *path, const char *const *names, uint64_t *addrs,
 
 	memset(addrs, 0, n * sizeof(*addrs));
 	while (f && left && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, sym) != 3)
+		if (parse_line(line, line + strlen(line), &addr, &type, sym, mod) < 3)
 			continue;
 		for (i = 0; i < n; i++)
 			if (!addrs[i] && !strcmp(sym, names[i])) {

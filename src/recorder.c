@@ -135,11 +135,24 @@ static int attach(struct vl_recorder *r, char *err, size_t errlen)
 	return live_attach(&r->live, &lo, err, errlen);
 }
 
+/* META (the session's context) and KSYMS (@text, a symbol snapshot) into @w. */
+static int write_head(struct vl_recorder *r, struct vl_trace_writer *w, const char *text,
+		      size_t len)
+{
+	char *meta = session_meta_json(&r->s);
+	int ret = trace_write_meta(w, VL_BLK_META, meta, strlen(meta));
+
+	if (!ret)
+		ret = trace_write_meta(w, VL_BLK_KSYMS, text, len);
+	free(meta);
+	return ret;
+}
+
 /* After attach: the probes' own frames then have names. The snapshot is what we read. */
 static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
 {
 	size_t len;
-	char *text = ksyms__snapshot(NULL, &len), *meta;
+	char *text = ksyms__snapshot(NULL, &len);
 	struct ksyms *ks;
 	int ret;
 
@@ -163,11 +176,7 @@ static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
 		free(text);
 		return 0;
 	}
-	meta = session_meta_json(&r->s);
-	ret = trace_write_meta(r->w, VL_BLK_META, meta, strlen(meta));
-	if (!ret)
-		ret = trace_write_meta(r->w, VL_BLK_KSYMS, text, len);
-	free(meta);
+	ret = write_head(r, r->w, text, len);
 	free(text);
 	if (ret)
 		snprintf(err, errlen, "%s", trace_writer_error(r->w));
@@ -264,16 +273,12 @@ int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_
 int recorder_write_head(struct vl_recorder *r, struct vl_trace_writer *w)
 {
 	size_t len;
-	char *text = ksyms__snapshot(NULL, &len), *meta;
+	char *text = ksyms__snapshot(NULL, &len);
 	int ret;
 
 	if (!text)
 		return -ENOMEM;
-	meta = session_meta_json(&r->s);
-	ret = trace_write_meta(w, VL_BLK_META, meta, strlen(meta));
-	if (!ret)
-		ret = trace_write_meta(w, VL_BLK_KSYMS, text, len);
-	free(meta);
+	ret = write_head(r, w, text, len);
 	free(text);
 	return ret;
 }

@@ -207,15 +207,13 @@ static int rotate(struct vl_trace_writer *w)
 	return open_segment(w);
 }
 
-struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, int zlevel,
-					  char *err, size_t errlen)
+/* A writer with nothing written yet: a file's or a stream's. */
+static struct vl_trace_writer *writer_new(const char *name, int zlevel)
 {
 	struct vl_trace_writer *w = xcalloc(1, sizeof(*w));
-	char old[4096];
-	int k;
 
-	w->path = xstrdup(path);
-	w->seg_max = max_bytes / VL_TRACE_SEGMENTS;
+	w->path = xstrdup(name);
+	w->fd = -1;
 	w->zlevel = zlevel;
 	w->enc = evenc_new();
 	w->cctx = ZSTD_createCCtx();
@@ -223,6 +221,17 @@ struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, 
 		oom();
 	if (getrandom(&w->recording, sizeof(w->recording), 0) != sizeof(w->recording))
 		w->recording = now_ns() ^ ((uint64_t)getpid() << 32);
+	return w;
+}
+
+struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, int zlevel,
+					  char *err, size_t errlen)
+{
+	struct vl_trace_writer *w = writer_new(path, zlevel);
+	char old[4096];
+	int k;
+
+	w->seg_max = max_bytes / VL_TRACE_SEGMENTS;
 	/* older segments of an earlier recording to the same name would mislead */
 	for (k = 1; k < VL_TRACE_SEGMENTS; k++) {
 		snprintf(old, sizeof(old), "%s.%d", path, k);
@@ -242,19 +251,10 @@ struct vl_trace_writer *trace_writer_open(const char *path, uint64_t max_bytes, 
 struct vl_trace_writer *trace_writer_stream(vl_trace_sink_fn fn, void *ctx, const char *name,
 					    int zlevel)
 {
-	struct vl_trace_writer *w = xcalloc(1, sizeof(*w));
+	struct vl_trace_writer *w = writer_new(name, zlevel);
 
-	w->path = xstrdup(name);
-	w->fd = -1;
 	w->sink = fn;
 	w->sink_ctx = ctx;
-	w->zlevel = zlevel;
-	w->enc = evenc_new();
-	w->cctx = ZSTD_createCCtx();
-	if (!w->cctx)
-		oom();
-	if (getrandom(&w->recording, sizeof(w->recording), 0) != sizeof(w->recording))
-		w->recording = now_ns() ^ ((uint64_t)getpid() << 32);
 	open_segment(w);
 	return w;
 }
