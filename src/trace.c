@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,23 +72,41 @@ static int fail(struct vl_trace_writer *w, int err, const char *what)
 	return err;
 }
 
-static int write_all(struct vl_trace_writer *w, const void *buf, size_t len)
+/*
+ * The iovecs go out in one writev(2) where it can: a recorder killed between
+ * a block's header and its body would leave a header alone on the disk.
+ */
+static int write_iov(struct vl_trace_writer *w, struct iovec *iov, int n)
 {
-	const uint8_t *p = buf;
+	int i, ret;
 
-	if (w->sink)
-		return w->sink(w->sink_ctx, buf, len);
-	while (len) {
-		ssize_t n = write(w->fd, p, len);
+	if (w->sink) {
+		for (i = 0, ret = 0; i < n && !ret; i++)
+			ret = w->sink(w->sink_ctx, iov[i].iov_base, iov[i].iov_len);
+		return ret;
+	}
+	while (n) {
+		ssize_t done = writev(w->fd, iov, n);
 
-		if (n < 0 && errno == EINTR)
+		if (done < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		p += n;
-		len -= n;
+		if (done <= 0)
+			return done < 0 ? -errno : -ENOSPC;
+		for (; n && (size_t)done >= iov->iov_len; n--, iov++)
+			done -= iov->iov_len;
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
 	}
 	return 0;
+}
+
+static int write_all(struct vl_trace_writer *w, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return write_iov(w, &iov, 1);
 }
 
 static int put_block(struct vl_trace_writer *w, uint16_t kind, uint16_t codec, uint32_t raw_len,
@@ -97,14 +116,16 @@ static int put_block(struct vl_trace_writer *w, uint16_t kind, uint16_t codec, u
 		.magic = VL_BLOCK_MAGIC, .kind = kind, .codec = codec, .raw_len = raw_len,
 		.len = len, .nrec = nrec, .seq = w->seq,
 	};
+	struct iovec iov[2] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)data, .iov_len = len },
+	};
 	int ret;
 
 	if (w->st.error)
 		return w->st.error;
 	h.crc = block_crc(&h, data, len);
-	ret = write_all(w, &h, sizeof(h));
-	if (!ret)
-		ret = write_all(w, data, len);
+	ret = write_iov(w, iov, len ? 2 : 1);
 	if (ret) {
 		/* a block half written would only be damage: drop it (best effort) */
 		if (w->fd >= 0 && ftruncate(w->fd, w->seg_bytes) == 0)
