@@ -626,6 +626,8 @@ static json_object *status_json(struct daemon *d)
 	json_object_object_add(o, "streams", json_object_new_int(streams(d)));
 	json_object_object_add(o, "stream_dropped_records",
 			       json_object_new_uint64(st.stream_dropped));
+	/* 1 unless modules came or went: a viewer's head reuses the symbols */
+	json_object_object_add(o, "symbol_snapshots", json_object_new_int(d->r.ksyms_reads));
 	json_object_object_add(o, "socket", json_object_new_string(d->cfg.socket));
 	json_object_object_add(o, "metrics", json_object_new_string(d->cfg.metrics));
 	json_object_object_add(t, "dir", json_object_new_string(d->cfg.trace_dir));

@@ -148,21 +148,60 @@ static int write_head(struct vl_recorder *r, struct vl_trace_writer *w, const ch
 	return ret;
 }
 
-/* After attach: the probes' own frames then have names. The snapshot is what we read. */
-static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
+/*
+ * What of /proc/modules moves symbols: each module's name and address (its
+ * reference count changes with every mount). "" where there are no modules.
+ */
+static char *modules_key(void)
+{
+	char *text = read_file("/proc/modules", NULL), *key, *line, *save = NULL;
+	size_t n = 0;
+
+	if (!text)
+		return xstrdup("");
+	key = xmalloc(strlen(text) + 1);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+		unsigned long long addr = 0;
+
+		if (sscanf(line, "%127s %*s %*s %*s %*s %llx", name, &addr) >= 1)
+			n += sprintf(key + n, "%s %llx\n", name, addr);
+	}
+	key[n] = 0;
+	free(text);
+	return key;
+}
+
+/* The symbols now, as the text a trace's KSYMS block holds; kept for later heads. */
+static int read_ksyms(struct vl_recorder *r, char *modules)
 {
 	size_t len;
 	char *text = ksyms__snapshot(NULL, &len);
-	struct ksyms *ks;
-	int ret;
 
-	if (!text)
-		return snprintf(err, errlen, "reading /proc/kallsyms: %s", strerror(errno)), -errno;
-	ks = ksyms__load_mem(text, len);
-	if (!ks) {
-		free(text);
-		return snprintf(err, errlen, "reading /proc/kallsyms: %s", strerror(errno)), -errno;
+	if (!text) {
+		free(modules);
+		return -errno ?: -ENOMEM;
 	}
+	free(r->ksyms_text);
+	free(r->ksyms_modules);
+	r->ksyms_text = text;
+	r->ksyms_len = len;
+	r->ksyms_modules = modules;
+	r->ksyms_reads++;
+	return 0;
+}
+
+/* After attach: the probes' own frames then have names. The snapshot is what we read. */
+static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
+{
+	struct ksyms *ks;
+	int ret = read_ksyms(r, modules_key());
+
+	if (ret)
+		return snprintf(err, errlen, "reading /proc/kallsyms: %s", strerror(-ret)), ret;
+	ks = ksyms__load_mem(r->ksyms_text, r->ksyms_len);
+	if (!ks)
+		return snprintf(err, errlen, "reading /proc/kallsyms: %s", strerror(errno)), -errno;
 	ksyms__free(r->s.ks);
 	r->s.ks = ks;
 	if (r->s.eng)
@@ -172,12 +211,9 @@ static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
 	session_start(&r->s);
 	if (r->wl)
 		lockstate_task_born(r->s.pipe.ls, r->wl->pid, r->wl->pid, NULL);
-	if (!r->w) {
-		free(text);
+	if (!r->w)
 		return 0;
-	}
-	ret = write_head(r, r->w, text, len);
-	free(text);
+	ret = write_head(r, r->w, r->ksyms_text, r->ksyms_len);
 	if (ret)
 		snprintf(err, errlen, "%s", trace_writer_error(r->w));
 	return ret;
@@ -267,20 +303,27 @@ int recorder_close(struct vl_recorder *r, const char *end_json, struct vl_trace_
 	kbtf__free(r->kb);
 	r->kb = NULL;
 	session_free(&r->s);
+	free(r->ksyms_text);
+	free(r->ksyms_modules);
+	r->ksyms_text = r->ksyms_modules = NULL;
 	return ret;
 }
 
 int recorder_write_head(struct vl_recorder *r, struct vl_trace_writer *w)
 {
-	size_t len;
-	char *text = ksyms__snapshot(NULL, &len);
-	int ret;
+	char *modules = modules_key();
 
-	if (!text)
-		return -ENOMEM;
-	ret = write_head(r, w, text, len);
-	free(text);
-	return ret;
+	/*
+	 * /proc/kallsyms takes tens of ms to read, on the daemon's one loop, for
+	 * every viewer that connects: read it again only when a module came or went.
+	 */
+	if (!r->ksyms_text || strcmp(modules, r->ksyms_modules)) {
+		if (read_ksyms(r, modules))
+			return -ENOMEM;
+	} else {
+		free(modules);
+	}
+	return write_head(r, w, r->ksyms_text, r->ksyms_len);
 }
 
 int recorder_new_trace(struct vl_recorder *r, const char *path, char *err, size_t errlen)

@@ -43,6 +43,10 @@ struct vl_recorder {
 	struct vl_contend c;
 	struct ring_buffer *rb;
 	struct vl_trace_writer *w;	/* NULL once closed, or while writing is paused */
+	/* the KSYMS text every head repeats, read again only when the modules change */
+	char *ksyms_text, *ksyms_modules;
+	size_t ksyms_len;
+	unsigned ksyms_reads;
 	uint64_t last_lost, last_lost_lock, last_lost_method, last_stats_ts;
 };
 

@@ -94,6 +94,17 @@ wait $LIVE
 echo $? > $S/live.rc
 vfslock -j report $S/live.vlt > $S/live.json 2> $S/live.rep
 
+# a module that goes and comes back moves symbols: the next stream's head
+# reads /proc/kallsyms again (the heads before reused the daemon's snapshot)
+{ rmmod dummy && modprobe dummy; } > $S/modswap.err 2>&1
+echo $? > $S/modswap.rc
+vfslock daemon stream -o $S/mod.vlt 2> /dev/null &
+MODS=$!
+sleep 2
+kill -INT $MODS
+wait $MODS
+status modules
+
 # SIGHUP: a new metrics port
 echo 'metrics = 127.0.0.1:9465' >> /etc/vfslock/daemon.conf
 kill -HUP $D

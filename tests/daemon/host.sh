@@ -180,6 +180,8 @@ killed=$!
 sleep 2
 "$V" daemon status --socket "$tmp/sock" > "$tmp/st1.json"
 t_check "three streams at once" python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["streams"] == 3, s["streams"]' "$tmp/st1.json"
+t_check "the streams' heads reuse the daemon's symbol snapshot (no module came)" \
+	python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["symbol_snapshots"] == 1, s["symbol_snapshots"]' "$tmp/st1.json"
 { kill -KILL "$killed"; wait "$killed"; } 2>/dev/null
 sleep 1
 "$V" daemon status --socket "$tmp/sock" > "$tmp/st2.json"

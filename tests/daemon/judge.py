@@ -86,6 +86,15 @@ check(len(traces) >= 1 and all(int(f[4]) > 4096 for f in traces),
 s = status("streams")
 if s:
     check(s["streams"] == 4, f"{tag} three streams at once, and top's ({s['streams']})")
+    check(s["symbol_snapshots"] == 1,
+          f"{tag} every head so far reused the daemon's symbol snapshot "
+          f"({s['symbol_snapshots']} read)")
+s = status("modules")
+if s:
+    check(num("modswap.rc") == 0 and s["symbol_snapshots"] == 2,
+          f"{tag} a module gone and back: the next stream's head reads the symbols again "
+          f"(rmmod+modprobe rc {num('modswap.rc')}, {s['symbol_snapshots']} read; "
+          f"{text('modswap.err').strip()[:120]})")
 s = status("streams2")
 if s:
     check(s["streams"] == 2, f"{tag} the killed stream is let go, the stalled one stays "
