@@ -211,11 +211,16 @@ static int snapshot(struct vl_recorder *r, char *err, size_t errlen)
 	session_start(&r->s);
 	if (r->wl)
 		lockstate_task_born(r->s.pipe.ls, r->wl->pid, r->wl->pid, NULL);
-	if (!r->w)
-		return 0;
-	ret = write_head(r, r->w, r->ksyms_text, r->ksyms_len);
-	if (ret)
-		snprintf(err, errlen, "%s", trace_writer_error(r->w));
+	if (r->w) {
+		ret = write_head(r, r->w, r->ksyms_text, r->ksyms_len);
+		if (ret)
+			snprintf(err, errlen, "%s", trace_writer_error(r->w));
+	}
+	/* some MB of text: kept only where streams' heads will want it again */
+	if (!r->tap) {
+		free(r->ksyms_text);
+		r->ksyms_text = NULL;
+	}
 	return ret;
 }
 

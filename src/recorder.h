@@ -43,7 +43,7 @@ struct vl_recorder {
 	struct vl_contend c;
 	struct ring_buffer *rb;
 	struct vl_trace_writer *w;	/* NULL once closed, or while writing is paused */
-	/* the KSYMS text every head repeats, read again only when the modules change */
+	/* a daemon's KSYMS text, for every stream's head: read again when modules change */
 	char *ksyms_text, *ksyms_modules;
 	size_t ksyms_len;
 	unsigned ksyms_reads;
