@@ -319,7 +319,7 @@ int recorder_write_head(struct vl_recorder *r, struct vl_trace_writer *w)
 	char *modules = modules_key();
 
 	/*
-	 * /proc/kallsyms takes tens of ms to read, on the daemon's one loop, for
+	 * /proc/kallsyms takes 30-160 ms to read, on the daemon's one loop, for
 	 * every viewer that connects: read it again only when a module came or went.
 	 */
 	if (!r->ksyms_text || strcmp(modules, r->ksyms_modules)) {
