@@ -532,7 +532,7 @@ struct attacher {
 	struct top *t;
 	struct vl_session *s;
 	uint64_t next_frame, next_key, last_ns, last_records;
-	int shown;
+	int shown, reattached;
 	bool ended;
 };
 
@@ -543,8 +543,8 @@ static void attach_status(struct attacher *a)
 	uint64_t now = now_ns();
 
 	status_of_session(t, s);
-	snprintf(t->st.where, sizeof(t->st.where), "daemon %.80s%s", t->sock,
-		 a->ended ? " (ended)" : "");
+	snprintf(t->st.where, sizeof(t->st.where), "daemon %.70s%s", t->sock,
+		 a->ended ? " (ended)" : a->reattached ? " (probes reloaded)" : "");
 	snprintf(t->st.daemon, sizeof(t->st.daemon), "%s", t->sock);
 	if (now > a->last_ns)
 		t->st.events_per_s = (s->pipe.st.records - a->last_records) * 1e9 /
@@ -588,46 +588,71 @@ static int attach_tap(void *ctx, const void *rec, size_t size)
 	return attach_frame(a);
 }
 
+/* A reload of the daemon's probes ends every stream; its next one has the new probes. */
+static bool probes_reloaded(const struct vl_replay *rp)
+{
+	return rp->end_json && strstr(rp->end_json, "\"reloaded\"");
+}
+
+/* Takes @f, the daemon's stream, and follows the daemon across reloads. */
 static int attach_top(struct top *t, FILE *f)
 {
-	struct vl_session s = { 0 };
-	struct attacher a = { .t = t, .s = &s, .last_ns = now_ns() };
-	struct vl_replay rp = { .s = &s, .tap = attach_tap, .tap_ctx = &a };
+	struct attacher a = { .t = t, .last_ns = now_ns() };
 	char err[512], name[160];
-	int ret;
+	int ret = EXIT_OK;
 
 	a.next_frame = now_ns() + t->s.delay_ms * 1000000ull;
-	if (t->rules_path && !(s.rs = rules_open(t->rules_path, err, sizeof(err)))) {
-		p_err("%s", err);
-		return EXIT_TOOL;
-	}
 	fprintf(stderr, "vfslock: top: attached to the daemon on %s: its probes, none loaded "
 		"here\n", t->sock);
 	if (!t->batch && !top_ui_open()) {
 		p_err("standard input and output must be a terminal; -b prints snapshots instead");
-		session_free(&s);
+		fclose(f);
 		return EXIT_TOOL;
 	}
 	snprintf(name, sizeof(name), "the daemon's stream on %s", t->sock);
-	/* 0: the daemon ended the stream (or went away); positive: we stopped */
-	ret = replay_stream(&rp, f, name, err, sizeof(err));
-	a.ended = ret == 0 && !stop_signal;
-	if (ret == 0)
-		ret = replay_stream_end(&rp, name, err, sizeof(err));
-	top_ui_close();
-	if (ret < 0) {
-		p_err("%s", err);
-	} else if (s.agg && t->batch && (!t->iterations || a.shown < t->iterations)) {
-		/* the last state, when a signal or the daemon's end cut the run short */
-		attach_status(&a);
-		print_snapshot(t);
+	while (f) {
+		struct vl_session s = { 0 };
+		struct vl_replay rp = { .s = &s, .tap = attach_tap, .tap_ctx = &a };
+
+		a.s = &s;
+		if (t->rules_path && !(s.rs = rules_open(t->rules_path, err, sizeof(err)))) {
+			ret = -1;
+			fclose(f);
+			break;
+		}
+		/* 0: the daemon ended the stream (or went away); positive: we stopped */
+		ret = replay_stream(&rp, f, name, err, sizeof(err));
+		a.ended = ret == 0 && !stop_signal;
+		if (ret == 0)
+			ret = replay_stream_end(&rp, name, err, sizeof(err));
+		fclose(f);
+		f = NULL;
+		/* the new probes' session starts afresh, like a new recording */
+		if (a.ended && ret >= 0 && probes_reloaded(&rp) && (f = daemon_stream(t->sock, 0))) {
+			a.reattached++;
+			a.ended = false;
+			/* said as attaching was: a snapshot's counts start again after it */
+			if (t->batch)
+				fprintf(stderr, "vfslock: top: the daemon reloaded its probes; "
+					"attached to its new stream\n");
+		} else if (ret >= 0 && s.agg && t->batch &&
+			   (!t->iterations || a.shown < t->iterations)) {
+			/* the last state, when a signal or the daemon's end cut the run short */
+			attach_status(&a);
+			print_snapshot(t);
+		}
+		if (!f && a.ended && ret >= 0) {
+			top_ui_close();
+			p_info("top: the daemon ended the stream%s%s", rp.end_json ? ": " : "",
+			       rp.end_json ? rp.end_json : " (it went away)");
+		}
+		t->agg = NULL;
+		replay_free(&rp);
+		session_free(&s);
 	}
-	if (a.ended && ret >= 0)
-		p_info("top: the daemon ended the stream%s%s", rp.end_json ? ": " : "",
-		       rp.end_json ? rp.end_json : " (it went away)");
-	t->agg = NULL;
-	replay_free(&rp);
-	session_free(&s);
+	top_ui_close();
+	if (ret < 0)
+		p_err("%s", err);
 	return ret < 0 ? EXIT_TOOL : EXIT_OK;
 }
 
@@ -784,7 +809,6 @@ int do_top(int argc, char **argv)
 			sigaction(SIGTERM, &sa, NULL);
 			sigaction(SIGHUP, &sa, NULL);
 			ret = attach_top(&t, f);
-			fclose(f);
 			cleanup(&t);
 			return ret;
 		}

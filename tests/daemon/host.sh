@@ -243,6 +243,9 @@ endp=$!
 sleep 1
 
 # SIGHUP: a bad file keeps the configuration, a good one moves the metrics
+# and reloads the probes, which an attached top follows
+timeout 30 "$V" -j top --socket "$tmp/sock" -n 7 -d 1 > "$tmp/toph.json" 2> "$tmp/toph.err" &
+tophp=$!
 echo 'nonsense' >> "$tmp/d.conf"
 kill -HUP "$pid"
 sleep 1
@@ -258,6 +261,18 @@ t_check "SIGHUP: metrics on the new port" sh -c "$(declare -f http); http http:/
 t_check "SIGHUP: nothing on the old port" sh -c "$(declare -f http); ! http http://127.0.0.1:$port/metrics > /dev/null 2>&1"
 t_check "SIGHUP: the probes reloaded, into a new trace" \
 	sh -c "[ \$(ls '$tmp/traces' | grep -c '\\.vlt\$') -ge 1 ] && grep -q 'configuration reloaded' '$tmp/d.log'"
+wait "$tophp"
+rc=$?
+t_check "top attached follows the daemon across the reload (rc $rc, $(grep -c . "$tmp/toph.json") snapshots)" \
+	python3 - "$tmp/toph.json" "$tmp/toph.err" "$rc" <<'PY'
+import json, sys
+snaps = [json.loads(ln) for ln in open(sys.argv[1])]
+err = open(sys.argv[2]).read()
+assert sys.argv[3] == "0", (sys.argv[3], err)
+assert len(snaps) == 7, (len(snaps), err)
+assert "reloaded its probes; attached to its new stream" in err, err
+assert "ended the stream" not in err, err
+PY
 
 kill -TERM "$pid"
 wait "$pid"
