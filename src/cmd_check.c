@@ -926,9 +926,13 @@ static int check_attached(struct check *ck, FILE *stream, const char *sock)
 		/* a signal cut the read: that is no damage, the run was stopped */
 		if (stop_signal)
 			r.damage[0] = '\0';
-		if (!f.started || (ret == 0 && ck->child && !f.reaped_at))
+		if (!f.started || (ret == 0 && ck->child && !f.reaped_at)) {
 			p_warn("check: the daemon ended the stream before the end of the run%s%s",
 			       r.end_json ? ": " : "", r.end_json ? r.end_json : "");
+			/* what CMD did after it went unseen: no PASS for half a run */
+			snprintf(r.damage, sizeof(r.damage),
+				 "the daemon ended the stream before the end of the run");
+		}
 		ret = judge_session(ck, &s, &r, sock, true);
 	}
 	free(f.tids);

@@ -3,8 +3,9 @@
 # vl_badcall loaded. One daemon checks tmpfs with fentry; three clients at
 # once (one asks, one stalls, one is killed); three streams (one keeps up,
 # one stalls, one is killed) while top attaches; faults it must count; its
-# trace on a tiny tmpfs until the disk is full, checking going on; SIGHUP;
-# SIGTERM; kill -9. Results in /share for tests/daemon/judge.py.
+# trace on a tiny tmpfs until the disk is full, checking going on; SIGHUP,
+# with attached viewers across a reload of the probes; SIGTERM; kill -9.
+# Results in /share for tests/daemon/judge.py.
 set -u
 S=/share
 P=/sys/module/vl_badcall/parameters/run
@@ -111,6 +112,21 @@ kill -HUP $D
 sleep 3
 wget -q -O $S/metrics2.txt http://127.0.0.1:9465/metrics
 echo $? > $S/metrics2.rc
+
+# SIGHUP with new probe settings while a check and a top are attached: the
+# check cannot pass on half a run; top goes on with the new probes
+vfslock check -- sleep 30 > $S/reload-check.out 2> $S/reload-check.err &
+RCHK=$!
+vfslock -j top -n 6 -d 2 > $S/reload-top.json 2> $S/reload-top.err &
+RTOP=$!
+sleep 3
+echo 'trace_max_size = 32M' >> /etc/vfslock/daemon.conf
+kill -HUP $D
+wait $RCHK
+echo $? > $S/reload-check.rc
+wait $RTOP
+echo $? > $S/reload-top.rc
+up
 
 kill -TERM $D
 wait $D

@@ -173,6 +173,24 @@ check(rc("metrics2") == 0 and text("metrics2.txt").endswith("# EOF\n"),
       f"{tag} SIGHUP: metrics served on the new port")
 check("configuration reloaded" in text("daemon.log"), f"{tag} SIGHUP: the daemon says it reloaded")
 
+# a reload of the probes under attached viewers
+err = text("reload-check.err")
+check(rc("reload-check") == 2 and "ended the stream before the end of the run" in err and
+      "reloaded" in err and "INCOMPLETE" in text("reload-check.out"),
+      f"{tag} a check attached across a reload of the probes: exit 2, incomplete, says why "
+      f"(rc {rc('reload-check')}; {err.strip()[-160:]}; {text('reload-check.out').strip()[-120:]})")
+snaps = []
+try:
+    snaps = [json.loads(ln) for ln in text("reload-top.json").splitlines()]
+except ValueError:
+    pass
+err = text("reload-top.err")
+check(rc("reload-top") == 0 and len(snaps) == 6 and
+      "reloaded its probes; attached to its new stream" in err and
+      snaps[-1]["mode"] == "check+contention",
+      f"{tag} top attached follows the daemon across the reload to its new probes "
+      f"(rc {rc('reload-top')}, {len(snaps)} snapshots; {err.strip()[-160:]})")
+
 check(rc("term") == 0, f"{tag} SIGTERM: exit 0 (got {rc('term')})")
 check(num("progs.term") == before,
       f"{tag} SIGTERM: bpftool prog show lists none of vfslock's programs ({num('progs.term')})")
