@@ -31,6 +31,14 @@ def status(name):
         return None
 
 
+def snapshots(name):
+    """top -j's snapshots, one JSON object a line; [] if any is not JSON"""
+    try:
+        return [json.loads(ln) for ln in text(name).splitlines()]
+    except ValueError:
+        return []
+
+
 def num(name):
     try:
         return int(text(name).strip())
@@ -102,11 +110,7 @@ if s:
     check(s["stream_dropped_records"] > 0 and s["events"] > 0,
           f"{tag} the stalled stream's records are dropped and counted, the daemon goes on "
           f"({s['stream_dropped_records']} dropped of {s['events']})")
-snaps = []
-try:
-    snaps = [json.loads(ln) for ln in text("top.json").splitlines()]
-except ValueError:
-    pass
+snaps = snapshots("top.json")
 check(rc("top") == 0 and "attached to the daemon on" in text("top.err") and len(snaps) == 8
       and all(x.get("daemon") == "/run/vfslock/vfslock.sock" for x in snaps),
       f"{tag} top attaches to the daemon, says so, 8 snapshots naming it "
@@ -179,11 +183,7 @@ check(rc("reload-check") == 2 and "ended the stream before the end of the run" i
       "reloaded" in err and "INCOMPLETE" in text("reload-check.out"),
       f"{tag} a check attached across a reload of the probes: exit 2, incomplete, says why "
       f"(rc {rc('reload-check')}; {err.strip()[-160:]}; {text('reload-check.out').strip()[-120:]})")
-snaps = []
-try:
-    snaps = [json.loads(ln) for ln in text("reload-top.json").splitlines()]
-except ValueError:
-    pass
+snaps = snapshots("reload-top.json")
 err = text("reload-top.err")
 check(rc("reload-top") == 0 and len(snaps) == 6 and
       "reloaded its probes; attached to its new stream" in err and
