@@ -631,6 +631,8 @@ static int attach_top(struct top *t, FILE *f)
 		if (a.ended && ret >= 0 && probes_reloaded(&rp) && (f = daemon_stream(t->sock, 0))) {
 			a.reattached++;
 			a.ended = false;
+			a.last_records = 0;
+			a.last_ns = now_ns();
 			/* said as attaching was: a snapshot's counts start again after it */
 			if (t->batch)
 				fprintf(stderr, "vfslock: top: the daemon reloaded its probes; "
