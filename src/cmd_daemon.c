@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,9 +161,19 @@ static void next_trace_path(struct daemon *d)
 
 /* ---- the recorder -------------------------------------------------------- */
 
+/* A full disk (or any write error) pauses the trace; checking goes on. */
+static void pause_recording(struct daemon *d, const char *why)
+{
+	snprintf(d->paused, sizeof(d->paused), "%s", why);
+	p_warn("daemon: recording to %s paused: %s; checking goes on, writing is tried "
+	       "again every %llu s", d->trace_path, d->paused, RESUME_NS / 1000000000ull);
+	d->resume_at = now_ns() + RESUME_NS;
+}
+
 static int start_recorder(struct daemon *d, char *err, size_t errlen)
 {
 	struct vl_recorder *r = &d->r;
+	char werr[256];
 
 	memset(r, 0, sizeof(*r));
 	d->trace_path[0] = 0;
@@ -171,7 +182,6 @@ static int start_recorder(struct daemon *d, char *err, size_t errlen)
 			return snprintf(err, errlen, "%s: %s", d->cfg.trace_dir, strerror(errno)), -1;
 		prune_traces(d);
 		next_trace_path(d);
-		r->path = d->trace_path;
 	}
 	r->max_size = d->cfg.trace_max / 2;
 	r->fslist = d->cfg.fs[0] ? d->cfg.fs : NULL;
@@ -183,9 +193,16 @@ static int start_recorder(struct daemon *d, char *err, size_t errlen)
 	r->tap = stream_tap;
 	r->tap_ctx = d;
 	d->recorder_open = true;
+	d->paused[0] = 0;
 	if (recorder_open(r, err, errlen) || recorder_attach(r, err, errlen))
 		return -1;
-	d->paused[0] = 0;
+	/*
+	 * The trace after the probes: a disk already full (at start, at a
+	 * reload) pauses the recording as a disk filling later does, and
+	 * checking goes on; it is no reason to stop.
+	 */
+	if (d->trace_path[0] && recorder_new_trace(r, d->trace_path, werr, sizeof(werr)))
+		pause_recording(d, werr);
 	return 0;
 }
 
@@ -204,19 +221,16 @@ static void stop_recorder(struct daemon *d, const char *why)
 	d->recorder_open = false;
 }
 
-/* A full disk (or any write error) pauses the trace; checking goes on. */
+/* A trace that failed is paused; every RESUME_NS a new one is tried. */
 static void watch_writer(struct daemon *d)
 {
 	struct vl_recorder *r = &d->r;
 	char err[256];
 
 	if (r->w && trace_writer_stats(r->w)->error) {
-		snprintf(d->paused, sizeof(d->paused), "%s", trace_writer_error(r->w));
-		p_warn("daemon: recording to %s paused: %s; checking goes on, writing is tried "
-		       "again every %llu s", d->trace_path, d->paused, RESUME_NS / 1000000000ull);
+		pause_recording(d, trace_writer_error(r->w));
 		trace_writer_close(r->w, NULL, NULL);
 		r->w = NULL;
-		d->resume_at = now_ns() + RESUME_NS;
 		return;
 	}
 	if (!r->w && d->paused[0] && now_ns() >= d->resume_at) {
@@ -551,13 +565,16 @@ static void stream_event(struct daemon *d, struct client *c, uint32_t events)
 
 /*
  * The END block, and what is queued, sent within a second for all streams
- * together: a viewer sees why it ended, a stalled one does not hold the exit.
+ * together, each as it can take it: a stalled one neither holds the exit
+ * nor takes the others' time, so every viewer that reads sees why it ended.
  */
 static void end_streams(struct daemon *d, const char *why)
 {
 	uint64_t deadline = now_ns() + 1000000000ull;
+	struct pollfd *pf = xcalloc(d->nclients + 1, sizeof(*pf));
+	struct client **who = xcalloc(d->nclients + 1, sizeof(*who));
 	char end[128];
-	int i;
+	int i, n;
 
 	snprintf(end, sizeof(end), "{\"stopped\":\"%s\"}", why);
 	for (i = 0; i < d->nclients; i++) {
@@ -567,21 +584,29 @@ static void end_streams(struct daemon *d, const char *why)
 			continue;
 		trace_writer_close(c->w, end, NULL);
 		c->w = NULL;
-		fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-		while (c->outoff < c->outlen && now_ns() + 1000 < deadline) {
-			uint64_t left = deadline - now_ns();
-			struct timeval tv = { .tv_sec = left / 1000000000ull,
-					      .tv_usec = left % 1000000000ull / 1000 };
-			ssize_t n;
-
-			setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-			n = write(c->fd, c->out + c->outoff, c->outlen - c->outoff);
-			if (n <= 0)
-				break;
-			c->outoff += n;
-		}
-		drop_client(d, c);
 	}
+	for (;;) {
+		uint64_t now = now_ns();
+
+		for (i = 0, n = 0; i < d->nclients; i++) {
+			struct client *c = d->cl[i];
+
+			if (c->stream && !c->gone && c->outoff < c->outlen) {
+				pf[n] = (struct pollfd){ .fd = c->fd, .events = POLLOUT };
+				who[n++] = c;
+			}
+		}
+		if (!n || now >= deadline || poll(pf, n, (deadline - now) / 1000000 + 1) <= 0)
+			break;
+		for (i = 0; i < n; i++)
+			if (pf[i].revents)
+				stream_send(d, who[i]);
+	}
+	for (i = 0; i < d->nclients; i++)
+		if (d->cl[i]->stream)
+			drop_client(d, d->cl[i]);
+	free(pf);
+	free(who);
 }
 
 static void status_of(struct daemon *d, struct vl_metrics_status *st)
@@ -1043,9 +1068,10 @@ int do_daemon(int argc, char **argv)
 		goto out;
 	}
 	p_info("daemon: %s on %s: %d method implementations and %d lock primitives traced; "
-	       "recording to %s; serving %s%s%s", d.r.s.mode, d.r.s.kernel, d.r.live_open ?
-	       d.r.live.nmethods : 0, d.r.live_open ? d.r.live.nprims : 0, d.trace_path,
-	       d.cfg.socket, d.cfg.metrics[0] ? ", metrics on http://" : "", d.cfg.metrics);
+	       "%s %s; serving %s%s%s", d.r.s.mode, d.r.s.kernel, d.r.live_open ?
+	       d.r.live.nmethods : 0, d.r.live_open ? d.r.live.nprims : 0,
+	       d.paused[0] ? "recording paused:" : "recording to", d.paused[0] ? d.paused :
+	       d.trace_path, d.cfg.socket, d.cfg.metrics[0] ? ", metrics on http://" : "", d.cfg.metrics);
 	ret = serve(&d);
 out:
 	end_streams(&d, ret == EXIT_OK ? "signal" : "error");

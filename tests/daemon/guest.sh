@@ -120,13 +120,15 @@ RCHK=$!
 vfslock -j top -n 6 -d 2 > $S/reload-top.json 2> $S/reload-top.err &
 RTOP=$!
 sleep 3
-echo 'trace_max_size = 32M' >> /etc/vfslock/daemon.conf
+echo 'trace_max_size = 128M' >> /etc/vfslock/daemon.conf
 kill -HUP $D
 wait $RCHK
 echo $? > $S/reload-check.rc
 wait $RTOP
 echo $? > $S/reload-top.rc
 up
+# the trace's disk is still full: the new probes' trace waits, checking goes on
+status reloaded
 
 kill -TERM $D
 wait $D

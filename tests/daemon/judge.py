@@ -177,7 +177,13 @@ check(rc("metrics2") == 0 and text("metrics2.txt").endswith("# EOF\n"),
       f"{tag} SIGHUP: metrics served on the new port")
 check("configuration reloaded" in text("daemon.log"), f"{tag} SIGHUP: the daemon says it reloaded")
 
-# a reload of the probes under attached viewers
+# a reload of the probes under attached viewers, the trace's disk still full
+s = status("reloaded")
+if s:
+    check(s["mode"] == "check+contention" and s["trace"]["recording"] is False and
+          "No space left" in (s["trace"]["paused"] or ""),
+          f"{tag} a reload on a full disk: the new probes check, their trace paused "
+          f"({s['mode']}, {s['trace']})")
 err = text("reload-check.err")
 check(rc("reload-check") == 2 and "ended the stream before the end of the run" in err and
       "reloaded" in err and "INCOMPLETE" in text("reload-check.out"),

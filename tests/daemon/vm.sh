@@ -19,4 +19,4 @@ fi
 vmsuite_guest "$share" tests/daemon/guest.sh --insmod "$ko" --module dummy --timeout 900
 # the judge imports prometheus_client: Debian's python3 has it (make deps)
 PATH=/usr/bin:$PATH vmsuite_finish daemon "$KERNEL" "$share" "$VMRC" \
-	"$ROOT/tests/daemon/judge.py" "daemon-$KERNEL" '*.json' '*.txt' '*.log' '*.rc' '*.df' 'progs.*'
+	"$ROOT/tests/daemon/judge.py" "daemon-$KERNEL" '*.json' '*.txt' '*.log' '*.rc' '*.df' '*.err' '*.out' 'progs.*'
