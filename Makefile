@@ -156,8 +156,10 @@ bench: deps
 		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 \
 			--check-opts "--lock-events $$ev" || exit 1; echo; \
 	done; \
-	bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 --tool top || exit 1; \
-	echo; done; done
+	for tool in top daemon; do \
+		bench/overhead --kernel $$k --fs $$fs --seconds 10 --rounds 6 --tool $$tool || exit 1; \
+		echo; \
+	done; done; done
 
 vmlinux-h:
 	$(Q)scripts/gen-vmlinux-h

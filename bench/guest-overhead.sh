@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs in the VM (bench/overhead): the stress-ng metadata mix on one
-# filesystem, without and with `vfslock check` (or `vfslock top`, when
-# BENCH_TOOL=top), ROUNDS times. Prints one line per stressor and round:
+# filesystem, without and with `vfslock check` (or `vfslock top`, or
+# `vfslock daemon`, when BENCH_TOOL says so), ROUNDS times. Prints one
+# line per stressor and round:
 # "base|check ROUND STRESSOR OPS_PER_S".
 set -u
 FS=${BENCH_FS:-/mnt/ext4}
@@ -64,7 +65,42 @@ run_top() {
 	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-top.json | head -1)
 	echo "lost $1 ${lost:-?}"
 }
-[ "${BENCH_TOOL:-check}" = top ] && measured=run_top || measured=check
+# the daemon, as a host would run it always on: every task watched, its
+# trace written (to the guest's root, in its memory, away from the
+# filesystems measured), metrics off; started first and
+# stopped after, as top is. Its counters come from its status.
+run_daemon() {
+	mkdir -p /etc/vfslock /var/lib/vfslock-bench
+	cat > /etc/vfslock/daemon.conf <<CONF
+trace_dir = /var/lib/vfslock-bench
+trace_max_size = 64M
+metrics = off
+fs = $FSTYPES
+CONF
+	echo "${BENCH_CHECK_OPTS:-}" | grep -q 'lock-events all' && echo "lock_events = all" >> /etc/vfslock/daemon.conf
+	vfslock daemon > /tmp/bench-daemon.log 2>&1 &
+	dp=$!
+	i=0
+	until vfslock daemon status > /dev/null 2>&1; do
+		sleep 0.5
+		i=$((i + 1))
+		[ $i -lt 1200 ] && kill -0 $dp 2> /dev/null ||
+			{ echo "vfslock daemon failed" >&2; cat /tmp/bench-daemon.log >&2; exit 1; }
+	done
+	$WORKLOAD 2>&1 | metrics check "$1"
+	vfslock daemon status > /tmp/bench-daemon.json 2>&1
+	kill -TERM $dp
+	wait $dp
+	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-daemon.json | head -1)
+	echo "lost $1 ${lost:-?}"
+	echo "trace_kib $1 $(du -sk /var/lib/vfslock-bench | cut -f1)"
+	rm -rf /var/lib/vfslock-bench
+}
+case ${BENCH_TOOL:-check} in
+top) measured=run_top ;;
+daemon) measured=run_daemon ;;
+*) measured=check ;;
+esac
 
 # ABBA: the order flips every round, so a drift of the machine over the run
 # (caches, the filesystem filling, the host) weighs on both sides alike.
