@@ -246,6 +246,9 @@ sleep 1
 # and reloads the probes, which an attached top follows
 timeout 30 "$V" -j top --socket "$tmp/sock" -n 7 -d 1 > "$tmp/toph.json" 2> "$tmp/toph.err" &
 tophp=$!
+# contended work while it watches: the count top has of the old stream
+# outgrows what the new one has at its first snapshot
+"$ROOT/build/vl_fight" "$tmp/fight" 3 4 > /dev/null 2>&1
 echo 'nonsense' >> "$tmp/d.conf"
 kill -HUP "$pid"
 sleep 1
@@ -272,6 +275,9 @@ assert sys.argv[3] == "0", (sys.argv[3], err)
 assert len(snaps) == 7, (len(snaps), err)
 assert "reloaded its probes; attached to its new stream" in err, err
 assert "ended the stream" not in err, err
+rates = [x["events_per_s"] for x in snaps]
+assert max(rates) > 0, rates
+assert all(0 <= r < 1e8 for r in rates), rates
 PY
 
 kill -TERM "$pid"
