@@ -34,6 +34,13 @@ case $MIX in
 *) WORKLOAD="stress-ng $MIX -t $SECS --temp-path $FS --metrics-brief" ;;
 esac
 
+# "lost ROUND N": the first "lost" count of the tool's JSON (its result,
+# snapshot or status)
+lost_in() {
+	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' "$1" | head -1)
+	echo "lost $2 ${lost:-?}"
+}
+
 base() {
 	$WORKLOAD 2>&1 | metrics base "$1"
 }
@@ -44,8 +51,7 @@ check() {
 		2>&1 | metrics check "$1"
 	# a check that did not run would pass for a free one
 	[ -s /tmp/bench-check.json ] || { echo "vfslock check failed" >&2; exit 1; }
-	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-check.json | head -1)
-	echo "lost $1 ${lost:-?}"
+	lost_in /tmp/bench-check.json "$1"
 }
 
 # top watches the whole system, not a command: started first, stopped after
@@ -62,13 +68,12 @@ run_top() {
 	kill -TERM $tp
 	wait $tp
 	[ -s /tmp/bench-top.json ] || { echo "vfslock top failed" >&2; cat /tmp/bench-top.err >&2; exit 1; }
-	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-top.json | head -1)
-	echo "lost $1 ${lost:-?}"
+	lost_in /tmp/bench-top.json "$1"
 }
 # the daemon, as a host would run it always on: every task watched, its
 # trace written (to the guest's root, in its memory, away from the
-# filesystems measured), metrics off; started first and
-# stopped after, as top is. Its counters come from its status.
+# filesystems measured), metrics off; started first and stopped after, as
+# top is. Its counters come from its status.
 run_daemon() {
 	mkdir -p /etc/vfslock /var/lib/vfslock-bench
 	cat > /etc/vfslock/daemon.conf <<CONF
@@ -77,7 +82,6 @@ trace_max_size = 64M
 metrics = off
 fs = $FSTYPES
 CONF
-	echo "${BENCH_CHECK_OPTS:-}" | grep -q 'lock-events all' && echo "lock_events = all" >> /etc/vfslock/daemon.conf
 	vfslock daemon > /tmp/bench-daemon.log 2>&1 &
 	dp=$!
 	i=0
@@ -91,8 +95,7 @@ CONF
 	vfslock daemon status > /tmp/bench-daemon.json 2>&1
 	kill -TERM $dp
 	wait $dp
-	lost=$(sed -n 's/.*"lost": *\([0-9]*\).*/\1/p' /tmp/bench-daemon.json | head -1)
-	echo "lost $1 ${lost:-?}"
+	lost_in /tmp/bench-daemon.json "$1"
 	echo "trace_kib $1 $(du -sk /var/lib/vfslock-bench | cut -f1)"
 	rm -rf /var/lib/vfslock-bench
 }
