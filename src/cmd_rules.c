@@ -3,13 +3,16 @@
  * vfslock rules [--rules FILE] [--kernel X.Y]   the rules in force
  * vfslock rules dump FILE                       every non-empty table cell
  * vfslock rules diff A B                        what differs between versions
- * vfslock rules coverage [--rules F] [--kernel X.Y]  what is checked, and how
+ * vfslock rules coverage [--rules F] [--kernel X.Y] [--btf FILE]
+ *                                               what is checked, and how
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/btf.h>
 #include <json-c/json.h>
 
 #include "cmds.h"
@@ -24,7 +27,7 @@ static int rules_help(int argc, char **argv)
 		"Usage: vfslock rules [--rules FILE] [--kernel X.Y]\n"
 		"       vfslock rules dump FILE\n"
 		"       vfslock rules diff A B\n"
-		"       vfslock rules coverage [--rules FILE] [--kernel X.Y]\n\n"
+		"       vfslock rules coverage [--rules FILE] [--kernel X.Y] [--btf FILE]\n\n"
 		"  (no subcommand)  list the rules in force, with ids and whether they are checked\n"
 		"  dump FILE        print every non-empty table cell of FILE, in document order,\n"
 		"                   as section<TAB>op<TAB>column<TAB>value\n"
@@ -33,7 +36,11 @@ static int rules_help(int argc, char **argv)
 		"  coverage         each rule that constrains a lock, blocking, rcu-walk or a\n"
 		"                   folio: checked and how, or why not\n"
 		"  --rules FILE     use FILE instead of the running kernel's locking.rst\n"
-		"  --kernel X.Y     use the embedded copy for kernel X.Y\n");
+		"  --kernel X.Y     the rules of kernel X.Y: its linux-doc package's, else the\n"
+		"                   closest embedded copy (which, and why, is printed)\n"
+		"  --btf FILE       coverage: the kernel whose methods the rules are compared\n"
+		"                   with (a vmlinux or raw BTF file); by default the running\n"
+		"                   kernel's, when the rules are for it\n");
 	return EXIT_TOOL;
 }
 
@@ -126,40 +133,110 @@ static json_object *rule_to_json(const struct vl_rule *r)
 	return o;
 }
 
+struct rules_args {
+	const char *path;	/* --rules */
+	const char *kernel;	/* --kernel */
+	const char *btf;	/* --btf, coverage only */
+};
+
 /* The rules named by --rules/--kernel in @argv; NULL after an error. */
-static struct vl_ruleset *rules_from_args(int argc, char **argv, int *status)
+static struct vl_ruleset *rules_from_args(int argc, char **argv, bool btf_ok,
+					  struct rules_args *a, int *status)
 {
 	static const struct option opts[] = {
 		{ "rules",	required_argument, NULL, 'r' },
 		{ "kernel",	required_argument, NULL, 'k' },
+		{ "btf",	required_argument, NULL, 'b' },
 		{ "help",	no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *path = NULL, *kver = NULL;
 	struct vl_ruleset *rs;
 	char err[512];
 	int opt;
 
+	memset(a, 0, sizeof(*a));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "r:k:h", opts, NULL)) >= 0) {
 		switch (opt) {
 		case 'r':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'k':
-			kver = optarg;
+			a->kernel = optarg;
 			break;
+		case 'b':
+			if (btf_ok) {
+				a->btf = optarg;
+				break;
+			}
+			/* fall through */
 		default:
 			*status = rules_help(argc, argv);
 			return NULL;
 		}
 	}
-	rs = rules_load(path, kver, err, sizeof(err));
+	if (optind < argc) {
+		p_err("rules: unexpected argument '%s'", argv[optind]);
+		*status = EXIT_TOOL;
+		return NULL;
+	}
+	rs = rules_load(a->path, a->kernel, err, sizeof(err));
 	if (!rs) {
 		p_err("%s", err);
 		*status = EXIT_TOOL;
 	}
 	return rs;
+}
+
+/* "rules from SOURCE" and, under it, why that document. */
+static void print_source(const struct vl_ruleset *rs)
+{
+	printf("rules from %s\n", rs->source);
+	if (rs->why && *rs->why)
+		printf("  %s\n", rs->why);
+}
+
+/* The kernel a coverage compares methods with. */
+struct kernel_btf {
+	struct btf *btf;	/* NULL: methods not compared */
+	char name[512];		/* the file, or why there is none */
+};
+
+/*
+ * --btf FILE; else the running kernel's, when the rules are its own (no
+ * --kernel, or --kernel of its series): another kernel's document is
+ * not compared with this one's structs. -1 when --btf cannot be read.
+ */
+static int open_kernel_btf(const struct rules_args *a, struct kernel_btf *kb)
+{
+	char run[32], want[32];
+
+	memset(kb, 0, sizeof(*kb));
+	if (a->btf) {
+		kb->btf = btf__parse(a->btf, NULL);
+		if (!kb->btf) {
+			p_err("%s: no BTF read: %s", a->btf, strerror(errno));
+			return -1;
+		}
+		snprintf(kb->name, sizeof(kb->name), "%s", a->btf);
+		return 0;
+	}
+	rules_running_series(run, sizeof(run));
+	if (a->kernel && (rules_kernel_series(a->kernel, want, sizeof(want)) ||
+			  strcmp(want, run))) {
+		snprintf(kb->name, sizeof(kb->name), "methods not compared with a kernel: %s is "
+			 "not the running kernel (%s); --btf FILE gives one", a->kernel,
+			 run[0] ? run : "?");
+		return 0;
+	}
+	kb->btf = btf__load_vmlinux_btf();
+	if (!kb->btf) {
+		snprintf(kb->name, sizeof(kb->name), "methods not compared with this kernel: its "
+			 "BTF is not readable (%s)", strerror(errno));
+		return 0;
+	}
+	snprintf(kb->name, sizeof(kb->name), "/sys/kernel/btf/vmlinux");
+	return 0;
 }
 
 /*
@@ -179,69 +256,119 @@ static bool rule_constrains(const struct vl_rule *r)
 	return false;
 }
 
+/* What coverage counts. */
+struct coverage {
+	int n, checked;
+	int absent;		/* name a method the kernel does not have */
+	int unknown;		/* name a struct its BTF does not have */
+};
+
+/* One rule of the coverage, as JSON or a text entry. */
+static void coverage_rule(const struct vl_rule *r, const struct kernel_btf *kb,
+			  json_object *arr, struct coverage *cv)
+{
+	char kwhy[256] = "", note2[1024];
+	const char *note = NULL;
+	int in = 1;
+	bool ck;
+
+	ck = engine_checks(r, &note);
+	cv->n++;
+	cv->checked += ck;
+	if (kb->btf)
+		in = rules_method_in_btf(kb->btf, r, kwhy, sizeof(kwhy));
+	cv->absent += in == 0;
+	cv->unknown += in < 0;
+	if (arr) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "id", json_object_new_string(r->id));
+		json_object_object_add(j, "line", json_object_new_int(r->line));
+		json_object_object_add(j, "text", json_object_new_string(r->text));
+		json_object_object_add(j, "checked", json_object_new_boolean(ck));
+		json_object_object_add(j, ck ? "how" : "why",
+				       json_object_new_string(note ? note : ""));
+		if (kb->btf && in >= 0)
+			json_object_object_add(j, "in_kernel", json_object_new_boolean(in));
+		if (kb->btf)
+			json_object_object_add(j, "kernel", json_object_new_string(kwhy));
+		json_object_array_add(arr, j);
+		return;
+	}
+	/* a method the kernel lacks: nothing calls it, so nothing is checked here */
+	if (in == 0)
+		snprintf(note2, sizeof(note2), "method not in this kernel: %s (%s where it is: %s)",
+			 kwhy, ck ? "checked" : "not checked", note ? note : "");
+	else
+		snprintf(note2, sizeof(note2), "%s", note ? note : "");
+	printf("%-58s %-11s line %-4d %s\n    %s\n", r->id,
+	       in == 0 ? "NO METHOD" : ck ? "checked" : "NOT CHECKED", r->line, r->text, note2);
+}
+
 /* vfslock rules coverage: each constraining rule, checked or why not. */
 static int do_coverage(int argc, char **argv)
 {
 	json_object *o = NULL, *arr = NULL;
+	struct coverage cv = { 0 };
+	struct kernel_btf kb;
+	struct rules_args a;
 	struct vl_ruleset *rs;
-	int i, status = EXIT_OK, n = 0, nchecked = 0;
+	int i, status = EXIT_OK;
 
-	rs = rules_from_args(argc, argv, &status);
+	rs = rules_from_args(argc, argv, true, &a, &status);
 	if (!rs)
 		return status;
+	if (open_kernel_btf(&a, &kb)) {
+		rules_free(rs);
+		return EXIT_TOOL;
+	}
 	if (json_output) {
 		o = json_object_new_object();
 		arr = json_object_new_array();
 		json_object_object_add(o, "source", json_object_new_string(rs->source));
 		json_object_object_add(o, "version", json_object_new_string(rs->version));
+		json_object_object_add(o, "choice", json_object_new_string(rs->why));
+		json_object_object_add(o, "btf", kb.btf ? json_object_new_string(kb.name) : NULL);
+		if (!kb.btf)
+			json_object_object_add(o, "btf_note", json_object_new_string(kb.name));
 	} else {
-		printf("rules from %s\n", rs->source);
+		print_source(rs);
+		printf("  %s%s\n", kb.btf ? "methods compared with the kernel of " : "", kb.name);
 	}
-	for (i = 0; i < rs->nrules; i++) {
-		const struct vl_rule *r = &rs->rules[i];
-		const char *note = NULL;
-		bool ck;
-
-		if (!rule_constrains(r))
-			continue;
-		ck = engine_checks(r, &note);
-		n++;
-		nchecked += ck;
-		if (arr) {
-			json_object *j = json_object_new_object();
-
-			json_object_object_add(j, "id", json_object_new_string(r->id));
-			json_object_object_add(j, "line", json_object_new_int(r->line));
-			json_object_object_add(j, "text", json_object_new_string(r->text));
-			json_object_object_add(j, "checked", json_object_new_boolean(ck));
-			json_object_object_add(j, ck ? "how" : "why",
-					       json_object_new_string(note ? note : ""));
-			json_object_array_add(arr, j);
-			continue;
-		}
-		printf("%-58s %-11s line %-4d %s\n    %s\n", r->id, ck ? "checked" : "NOT CHECKED",
-		       r->line, r->text, note ? note : "");
-	}
+	for (i = 0; i < rs->nrules; i++)
+		if (rule_constrains(&rs->rules[i]))
+			coverage_rule(&rs->rules[i], &kb, arr, &cv);
 	if (o) {
 		json_object_object_add(o, "rules", arr);
-		json_object_object_add(o, "constraining", json_object_new_int(n));
-		json_object_object_add(o, "checked", json_object_new_int(nchecked));
+		json_object_object_add(o, "constraining", json_object_new_int(cv.n));
+		json_object_object_add(o, "checked", json_object_new_int(cv.checked));
+		if (kb.btf) {
+			json_object_object_add(o, "not_in_kernel", json_object_new_int(cv.absent));
+			json_object_object_add(o, "struct_not_in_kernel",
+					       json_object_new_int(cv.unknown));
+		}
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	} else {
 		printf("%d of %d rules that constrain a lock, blocking, rcu-walk or a folio are "
-		       "checked\n", nchecked, n);
+		       "checked\n", cv.checked, cv.n);
+		if (kb.btf)
+			printf("%d of the %d name a method this kernel does not have "
+			       "(nothing calls it: nothing to check)%s\n", cv.absent, cv.n,
+			       cv.unknown ? "; some name a struct its BTF lacks" : "");
 	}
+	btf__free(kb.btf);
 	rules_free(rs);
 	return EXIT_OK;
 }
 
 static int do_list(int argc, char **argv)
 {
+	struct rules_args a;
 	struct vl_ruleset *rs;
 	int i, nchecked = 0, status = EXIT_OK;
 
-	rs = rules_from_args(argc, argv, &status);
+	rs = rules_from_args(argc, argv, false, &a, &status);
 	if (!rs)
 		return status;
 	if (json_output) {
@@ -249,13 +376,14 @@ static int do_list(int argc, char **argv)
 
 		json_object_object_add(o, "source", json_object_new_string(rs->source));
 		json_object_object_add(o, "version", json_object_new_string(rs->version));
+		json_object_object_add(o, "choice", json_object_new_string(rs->why));
 		for (i = 0; i < rs->nrules; i++)
 			json_object_array_add(arr, rule_to_json(&rs->rules[i]));
 		json_object_object_add(o, "rules", arr);
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
 		json_object_put(o);
 	} else {
-		printf("rules from %s\n", rs->source);
+		print_source(rs);
 		for (i = 0; i < rs->nrules; i++) {
 			const struct vl_rule *r = &rs->rules[i];
 			const char *why = NULL;

@@ -242,12 +242,15 @@ static bool context_checks(const struct vl_rule *r, const char **note)
  * Methods of a struct only some of whose implementations discovery can
  * reach: lock_manager_operations' lease methods, from a lease vfslock
  * takes on its own sample file; the POSIX lock managers' (lockd, nfsd)
- * are installed on their locks only.
+ * are installed on their locks only. The lease methods are those of
+ * struct lease_manager_operations (6.9+; lm_open_conflict and
+ * lm_breaker_timedout are 7.x's).
  */
 static bool method_traced(const char *ops, const char *method)
 {
 	static const char *const lease_methods[] = {
 		"lm_break", "lm_change", "lm_setup", "lm_breaker_owns_lease",
+		"lm_open_conflict", "lm_breaker_timedout",
 	};
 	size_t i;
 
@@ -288,8 +291,10 @@ bool engine_checks(const struct vl_rule *r, const char **note)
 	if (!r->nreqs)
 		return false;
 	if (r->prop == VL_PROP_RENAME_LOCK) {
-		*note = "not checkable: rename_lock is a seqlock, whose readers write nothing a "
-			"probe could read";
+		/* d_unalias_* (7.x) run under the write side, whose spinlock is a global */
+		*note = "not checked: rename_lock is a seqlock, whose readers write nothing a "
+			"probe could read; its writers' spinlock (held around d_unalias_*) is "
+			"not read yet";
 		return false;
 	}
 	if (r->prop == VL_PROP_RCU && strstr(r->text, "callback")) {

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <bpf/btf.h>
+
 #include "rules.h"
 #include "util.h"
 
@@ -780,14 +782,33 @@ static int prose_reqs(const struct sentence *st, struct prose_rule *out, int max
 	return n;
 }
 
-static void build_prose(struct builder *b, const struct ld_section *s, const struct ld_para *p,
+/*
+ * ".. [1]: ->fl_release_private for flock...": an RST footnote. Its label
+ * would be a sentence of its own ("..") and hide the method the text
+ * begins with, which the later sentences speak of.
+ */
+static struct ld_para without_footnote_label(const struct ld_para *p)
+{
+	struct ld_para q = *p;
+	const char *e;
+
+	if (strncmp(q.text, ".. [", 4) || !(e = strchr(q.text, ']')))
+		return q;
+	for (e++; *e == ':' || *e == ' '; e++)
+		;
+	q.text = (char *)e;
+	return q;
+}
+
+static void build_prose(struct builder *b, const struct ld_section *s, const struct ld_para *para,
 			const char **ops, int nops)
 {
+	struct ld_para text = without_footnote_label(para);
 	struct sentence *st;
 	const char **subject = NULL;
 	int nsubject = 0, ns, i, j, k;
 
-	ns = split_sentences(p, &st);
+	ns = split_sentences(&text, &st);
 	for (i = 0; i < ns; i++) {
 		struct prose_rule pr[8];
 		const char **m;
@@ -864,6 +885,7 @@ struct vl_ruleset *rules_build(struct ld_doc *doc, const char *source, const cha
 	b.rs->doc = doc;
 	b.rs->source = xstrdup(source);
 	b.rs->version = xstrdup(version ? version : "");
+	b.rs->why = xstrdup("");
 	for (i = 0; i < doc->nsections; i++) {
 		const struct ld_section *s = &doc->sections[i];
 		const char **ops;
@@ -901,6 +923,7 @@ void rules_free(struct vl_ruleset *rs)
 	free(rs->source);
 	free(rs->text);
 	free(rs->version);
+	free(rs->why);
 	ld_free(rs->doc);
 	free(rs);
 }
@@ -929,6 +952,65 @@ const struct ld_section *rules_section_of(const struct vl_ruleset *rs, const cha
 	return NULL;
 }
 
+/* ---- the kernel's own structs --------------------------------------------------------- */
+
+/* Whether struct or union @t of @btf has member @name, anonymous members searched too. */
+static bool btf_has_member(const struct btf *btf, const struct btf_type *t, const char *name,
+			   int depth)
+{
+	const struct btf_member *m = btf_members(t);
+	int i;
+
+	for (i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		const struct btf_type *mt;
+
+		if (mn && *mn) {
+			if (!strcmp(mn, name))
+				return true;
+			continue;
+		}
+		/* an anonymous struct or union: its members are the outer struct's */
+		mt = btf__type_by_id(btf, m->type);
+		while (mt && (btf_is_mod(mt) || btf_is_typedef(mt)))
+			mt = btf__type_by_id(btf, mt->type);
+		if (mt && btf_is_composite(mt) && depth < 4 &&
+		    btf_has_member(btf, mt, name, depth + 1))
+			return true;
+	}
+	return false;
+}
+
+int rules_method_in_btf(const struct btf *btf, const struct vl_rule *r, char *why, size_t len)
+{
+	const char *names[2];
+	char ops[128];
+	int n = 1, found = 0, i;
+
+	names[0] = rules_struct_of_section(r->section, ops, sizeof(ops));
+	/* the lease methods moved to their own struct in 6.9; the document did not */
+	if (!strcmp(ops, "lock_manager_operations"))
+		names[n++] = "lease_manager_operations";
+	for (i = 0; i < n; i++) {
+		int id = btf__find_by_name_kind(btf, names[i], BTF_KIND_STRUCT);
+
+		if (id <= 0)
+			continue;
+		found++;
+		if (btf_has_member(btf, btf__type_by_id(btf, id), r->method, 0)) {
+			snprintf(why, len, "struct %s has %s", names[i], r->method);
+			return 1;
+		}
+	}
+	if (!found) {
+		snprintf(why, len, "no struct %s in this kernel's BTF", ops);
+		return -1;
+	}
+	snprintf(why, len, "struct %s%s has no member %s", names[0],
+		 found > 1 ? " (nor lease_manager_operations)" : "", r->method);
+	return 0;
+}
+
 /* ---- which document -------------------------------------------------------------- */
 
 int version_cmp(const char *a, const char *b)
@@ -953,15 +1035,90 @@ int version_cmp(const char *a, const char *b)
 	return 0;
 }
 
-/* "6.1.0-56-amd64" -> "6.1"; "6.12.117+deb12-amd64" -> "6.12" */
-static void kernel_series(char *buf, size_t len)
+/* Digits at @s, at most @max of them, as a number; -1 if none or too many. */
+static int small_number(const char **s, int max)
+{
+	int n = 0, d = 0;
+
+	while (isdigit((unsigned char)**s)) {
+		if (++d > max)
+			return -1;
+		n = n * 10 + (*(*s)++ - '0');
+	}
+	return d ? n : -1;
+}
+
+int rules_kernel_series(const char *version, char *series, size_t len)
+{
+	const char *s = version;
+	int maj, min;
+
+	if (!s)
+		return -EINVAL;
+	if (*s == 'v')
+		s++;
+	maj = small_number(&s, 3);
+	if (maj <= 0 || *s++ != '.')
+		return -EINVAL;
+	min = small_number(&s, 3);
+	/* then nothing, or what uname -r and stable releases append: ".118", "-13-amd64" */
+	if (min < 0 || (*s && !strchr(".-+~_", *s)))
+		return -EINVAL;
+	snprintf(series, len, "%d.%d", maj, min);
+	return 0;
+}
+
+void rules_running_series(char *buf, size_t len)
 {
 	struct utsname u;
-	int maj = 0, min = 0;
 
 	buf[0] = '\0';
-	if (uname(&u) == 0 && sscanf(u.release, "%d.%d", &maj, &min) == 2)
-		snprintf(buf, len, "%d.%d", maj, min);
+	if (uname(&u) == 0 && rules_kernel_series(u.release, buf, len))
+		buf[0] = '\0';
+}
+
+int rules_pick(const char *const *v, int n, const char *series, enum vl_pick *how)
+{
+	int maj = atoi(series), older = -1, newer = -1, below = -1, oldest = -1, newest = -1, i;
+
+	for (i = 0; i < n; i++) {
+		int c = version_cmp(v[i], series);
+
+		if (!c) {
+			*how = VL_PICK_EXACT;
+			return i;
+		}
+		if (oldest < 0 || version_cmp(v[i], v[oldest]) < 0)
+			oldest = i;
+		if (newest < 0 || version_cmp(v[i], v[newest]) > 0)
+			newest = i;
+		if (c < 0 && (below < 0 || version_cmp(v[i], v[below]) > 0))
+			below = i;
+		if (atoi(v[i]) != maj)
+			continue;
+		if (c < 0 && (older < 0 || version_cmp(v[i], v[older]) > 0))
+			older = i;
+		if (c > 0 && (newer < 0 || version_cmp(v[i], v[newer]) < 0))
+			newer = i;
+	}
+	if (n == 0)
+		return -1;
+	/* beyond either end, whatever the major: say so */
+	*how = VL_PICK_NEWEST;
+	if (version_cmp(series, v[newest]) > 0)
+		return newest;
+	*how = VL_PICK_OLDEST;
+	if (version_cmp(series, v[oldest]) < 0)
+		return oldest;
+	*how = VL_PICK_OLDER;
+	if (older >= 0)
+		return older;
+	*how = VL_PICK_NEWER;
+	if (newer >= 0)
+		return newer;
+	/* a major without copies between two that have some: the newest older copy */
+	*how = VL_PICK_OLDER;
+	return below;
 }
 
 static char *gz_slurp(const char *path, size_t *len)
@@ -1010,14 +1167,127 @@ struct vl_ruleset *rules_from_text(const char *name, const char *text, size_t le
 	return rs;
 }
 
-struct vl_ruleset *rules_load(const char *path, const char *want_version, char *err, size_t errlen)
+/* The kernel's own document from Debian's linux-doc-X.Y, if installed; else NULL. */
+static struct vl_ruleset *linux_doc_rules(const char *series, char *err, size_t errlen,
+					  bool *failed)
 {
-	const struct vl_embedded_doc *d, *best = NULL;
-	char series[32], src[512], path_doc[256];
+	const char *dir = getenv("VFSLOCK_DOC_DIR") ? getenv("VFSLOCK_DOC_DIR") : "/usr/share/doc";
+	char path[512], src[600], why[600];
 	struct vl_ruleset *rs;
 	size_t len;
 	char *text;
 
+	*failed = false;
+	snprintf(path, sizeof(path), "%s/linux-doc-%s/Documentation/filesystems/locking.rst.gz",
+		 dir, series);
+	text = series[0] ? gz_slurp(path, &len) : NULL;
+	if (!text)
+		return NULL;
+	snprintf(src, sizeof(src), "linux-doc:%s", path);
+	rs = rules_from_text(path, text, len, src, series, err, errlen);
+	free(text);
+	*failed = !rs;
+	if (rs) {
+		snprintf(why, sizeof(why), "the kernel's own document: linux-doc-%s is installed",
+			 series);
+		free(rs->why);
+		rs->why = xstrdup(why);
+	}
+	return rs;
+}
+
+/* What the source line and the reason say of an embedded copy chosen for @series. */
+static void describe_pick(const char *series, const char *kernel, const char *chosen,
+			  enum vl_pick how, char *src, size_t slen, char *why, size_t wlen)
+{
+	bool same_major = atoi(series) == atoi(chosen);
+
+	switch (how) {
+	case VL_PICK_EXACT:
+		snprintf(src, slen, "embedded:%s", chosen);
+		snprintf(why, wlen, "%s: the embedded copy of its own series (linux-doc-%s is not "
+			 "installed)", kernel, chosen);
+		break;
+	case VL_PICK_OLDER:
+		snprintf(src, slen, "embedded:%s (closest to %s)", chosen, series);
+		if (same_major)
+			snprintf(why, wlen, "%s has no embedded copy: %s is the newest copy of the "
+				 "%d.x series not newer than it", kernel, chosen, atoi(series));
+		else
+			snprintf(why, wlen, "%s has no embedded copy, nor has its major: %s is the "
+				 "newest copy older than it", kernel, chosen);
+		break;
+	case VL_PICK_NEWER:
+		snprintf(src, slen, "embedded:%s (closest to %s)", chosen, series);
+		snprintf(why, wlen, "%s has no embedded copy, nor an older one of the %d.x series: "
+			 "%s is the nearest newer %d.x copy", kernel, atoi(series), chosen,
+			 atoi(series));
+		break;
+	case VL_PICK_NEWEST:
+		snprintf(src, slen, "embedded:%s (newest copy, %s is newer than all)", chosen,
+			 series);
+		snprintf(why, wlen, "%s is newer than every embedded copy: the newest, %s, which "
+			 "knows nothing of what changed since", kernel, chosen);
+		break;
+	case VL_PICK_OLDEST:
+		snprintf(src, slen, "embedded:%s (oldest copy, %s is older than all)", chosen,
+			 series);
+		snprintf(why, wlen, "%s is older than every embedded copy: the oldest, %s", kernel,
+			 chosen);
+		break;
+	}
+}
+
+/* The embedded copy for @series ("" when the running kernel's is unknown: the newest). */
+static struct vl_ruleset *embedded_rules(const char *series, const char *kernel,
+					 char *err, size_t errlen)
+{
+	const char *versions[64];
+	char src[256], why[512], name[64];
+	struct vl_ruleset *rs;
+	enum vl_pick how;
+	int n = 0, k;
+
+	while (n < (int)ARRAY_SIZE(versions) && vl_embedded_docs[n].version) {
+		versions[n] = vl_embedded_docs[n].version;
+		n++;
+	}
+	k = rules_pick(versions, n, series[0] ? series : "999.0", &how);
+	if (k < 0) {
+		snprintf(err, errlen, "no locking.rst available: give one with --rules FILE");
+		return NULL;
+	}
+	if (series[0]) {
+		describe_pick(series, kernel, versions[k], how, src, sizeof(src), why, sizeof(why));
+	} else {
+		snprintf(src, sizeof(src), "embedded:%s (newest copy, kernel version unknown)",
+			 versions[k]);
+		snprintf(why, sizeof(why), "the running kernel's release does not say its "
+			 "version: the newest embedded copy, %s", versions[k]);
+	}
+	snprintf(name, sizeof(name), "embedded:locking-v%s.rst", versions[k]);
+	rs = rules_from_text(name, vl_embedded_docs[k].text, vl_embedded_docs[k].len, src,
+			     versions[k], err, errlen);
+	if (rs) {
+		free(rs->why);
+		rs->why = xstrdup(why);
+	}
+	return rs;
+}
+
+struct vl_ruleset *rules_load(const char *path, const char *want_version, char *err, size_t errlen)
+{
+	char series[32], kernel[64], src[512];
+	struct vl_ruleset *rs;
+	bool failed;
+	size_t len;
+	char *text;
+
+	if (want_version && rules_kernel_series(want_version, series, sizeof(series))) {
+		snprintf(err, errlen, "kernel version \"%s\": not a kernel version (X.Y, as 6.12, "
+			 "or a release, as 6.1.0-13-amd64)", want_version);
+		return NULL;
+	}
 	if (path) {
 		text = read_file(path, &len);
 		if (!text) {
@@ -1025,58 +1295,32 @@ struct vl_ruleset *rules_load(const char *path, const char *want_version, char *
 			return NULL;
 		}
 		snprintf(src, sizeof(src), "file:%s", path);
-		rs = rules_from_text(path, text, len, src, want_version, err, errlen);
+		rs = rules_from_text(path, text, len, src, want_version ? series : NULL, err,
+				     errlen);
 		free(text);
+		if (rs) {
+			free(rs->why);
+			rs->why = xstrdup("the file given");
+		}
 		return rs;
 	}
 
-	if (want_version)
-		snprintf(series, sizeof(series), "%s", want_version);
-	else
-		kernel_series(series, sizeof(series));
-	/* Debian's linux-doc-X.Y ships that kernel's own copy. */
-	snprintf(path_doc, sizeof(path_doc),
-		 "%s/linux-doc-%s/Documentation/filesystems/locking.rst.gz",
-		 getenv("VFSLOCK_DOC_DIR") ? getenv("VFSLOCK_DOC_DIR") : "/usr/share/doc", series);
-	text = gz_slurp(path_doc, &len);
-	if (text) {
-		snprintf(src, sizeof(src), "linux-doc:%s", path_doc);
-		rs = rules_from_text(path_doc, text, len, src, series, err, errlen);
-		free(text);
+	if (want_version) {
+		snprintf(kernel, sizeof(kernel), "kernel %s", series);
+	} else {
+		rules_running_series(series, sizeof(series));
+		snprintf(kernel, sizeof(kernel), "the running kernel (%s)", series);
+	}
+	rs = linux_doc_rules(series, err, errlen, &failed);
+	if (rs || failed)
 		return rs;
-	}
-
-	/* the newest embedded copy not newer than the kernel, else the oldest */
-	for (d = vl_embedded_docs; d->version; d++) {
-		if (version_cmp(d->version, series) <= 0 &&
-		    (!best || version_cmp(d->version, best->version) > 0))
-			best = d;
-	}
-	if (!best) {
-		for (d = vl_embedded_docs; d->version; d++)
-			if (!best || version_cmp(d->version, best->version) < 0)
-				best = d;
-	}
-	if (!best) {
-		snprintf(err, errlen, "no locking.rst available: give one with --rules FILE");
-		return NULL;
-	}
-	if (!strcmp(best->version, series))
-		snprintf(src, sizeof(src), "embedded:%s", best->version);
-	else
-		snprintf(src, sizeof(src), "embedded:%s (closest to %s)", best->version,
-			 series[0] ? series : "unknown kernel");
-	{
-		char name[64];
-
-		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", best->version);
-		return rules_from_text(name, best->text, best->len, src, best->version, err, errlen);
-	}
+	return embedded_rules(series, kernel, err, errlen);
 }
 
 struct vl_ruleset *rules_open(const char *spec, char *err, size_t errlen)
 {
 	const struct vl_embedded_doc *d;
+	struct vl_ruleset *rs;
 	const char *v = spec;
 	char have[128] = "";
 
@@ -1095,7 +1339,12 @@ struct vl_ruleset *rules_open(const char *spec, char *err, size_t errlen)
 		}
 		snprintf(name, sizeof(name), "embedded:locking-v%s.rst", d->version);
 		snprintf(src, sizeof(src), "embedded:%s", d->version);
-		return rules_from_text(name, d->text, d->len, src, d->version, err, errlen);
+		rs = rules_from_text(name, d->text, d->len, src, d->version, err, errlen);
+		if (rs) {
+			free(rs->why);
+			rs->why = xstrdup("the embedded copy asked for by its version");
+		}
+		return rs;
 	}
 	snprintf(err, errlen, "%s: no such file, nor an embedded version (embedded:%s)", spec, have);
 	return NULL;

@@ -15,6 +15,8 @@
 
 #include "lockdoc.h"
 
+struct btf;
+
 enum vl_prop {
 	VL_PROP_OTHER = 0,	/* a column vfslock does not know: kept, unchecked */
 	VL_PROP_I_RWSEM,
@@ -115,6 +117,7 @@ struct vl_rule {
 struct vl_ruleset {
 	char *source;		/* "file:PATH", "embedded:6.12", "linux-doc:/usr/share/..." */
 	char *version;		/* "6.12", or "" when unknown */
+	char *why;		/* why this document: a sentence for people, "" for rules_open() */
 	struct ld_doc *doc;
 	char *text;		/* the document as read */
 	size_t text_len;
@@ -133,11 +136,47 @@ struct vl_ruleset *rules_from_text(const char *name, const char *text, size_t le
 /*
  * The rules in force: @path when given, else the kernel's own document from
  * a linux-doc package (under $VFSLOCK_DOC_DIR, default /usr/share/doc), else
- * the embedded copy closest to it. The kernel is the running one, or
- * @want_version when given. NULL with @err set.
+ * the embedded copy closest to it (rules_pick()). The kernel is the running
+ * one, or @want_version when given, which must be a kernel version
+ * (rules_kernel_series()). NULL with @err set.
  */
 struct vl_ruleset *rules_load(const char *path, const char *want_version,
 			      char *err, size_t errlen);
+
+/*
+ * The series "X.Y" of a kernel version: "6.12", "v6.12", "6.12.118",
+ * "6.1.0-13-amd64" (uname -r). -EINVAL for anything else ("abc", "6", "6.x").
+ */
+int rules_kernel_series(const char *version, char *series, size_t len);
+/* The running kernel's series; "" when its release does not say. */
+void rules_running_series(char *series, size_t len);
+
+/* How rules_pick() chose. */
+enum vl_pick {
+	VL_PICK_EXACT,		/* a copy of that very series */
+	VL_PICK_OLDER,		/* the newest copy of the same major not newer than it */
+	VL_PICK_NEWER,		/* the same major has only newer copies: the oldest of them */
+	VL_PICK_NEWEST,		/* newer than every copy: the newest */
+	VL_PICK_OLDEST,		/* older than every copy: the oldest */
+};
+
+/*
+ * Which of @n copies (@versions, "X.Y") stands for kernel series @series:
+ * its own; the newest when it is newer than all, the oldest when older;
+ * else within its major the newest older one, else the nearest newer one
+ * (7.0's document is nearer 7.3's than 6.12's: fewer releases lie between);
+ * else, a major without copies, the newest older copy. The index, -1 when
+ * @n is 0; @how says which case it was.
+ */
+int rules_pick(const char *const *versions, int n, const char *series, enum vl_pick *how);
+
+/*
+ * Whether the kernel described by @btf has @r's method as a member of the
+ * struct its section is about (lock_manager_operations' lease methods are
+ * lease_manager_operations' since 6.9): 1 yes, 0 no, -1 cannot tell (no
+ * such struct in @btf). @why says which struct lacks which member.
+ */
+int rules_method_in_btf(const struct btf *btf, const struct vl_rule *r, char *why, size_t len);
 
 /*
  * @spec is a file, or the version of an embedded copy ("6.12", "v6.12",

@@ -93,7 +93,11 @@ t_check "rules diff of a version against its own file exits 0" [ $? -eq 0 ]
 "$V" rules diff 4.4 6.12 > /dev/null 2> "$tmp/err"
 rc=$?
 t_check "rules diff of an unknown version exits 2 and lists the embedded ones" \
-	sh -c "[ $rc -eq 2 ] && grep -q 'embedded: 5.15 6.1 6.4 6.12' '$tmp/err'"
+	sh -c "[ $rc -eq 2 ] && grep -q 'embedded: 5.10 5.15 6.1 6.4 6.12 7.3' '$tmp/err'"
+"$V" rules --kernel abc > "$tmp/out" 2> "$tmp/err"
+rc=$?
+t_check "rules --kernel abc exits 2 naming abc, and lists no rules" \
+	sh -c "[ $rc -eq 2 ] && grep -q '\"abc\": not a kernel version' '$tmp/err' && [ ! -s '$tmp/out' ]"
 
 "$V" -j rules coverage --kernel 6.12 > "$tmp/cov.json"
 t_check "rules coverage -j: counts agree with the list, locks read by the kernel checked" python3 -c '

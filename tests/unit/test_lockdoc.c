@@ -64,6 +64,135 @@ static void test_cells_older(void **state)
 	ld_free(d);
 }
 
+/* The sections of @d are @want, in order (NULL-terminated). */
+static void expect_sections(const struct ld_doc *d, const char *const *want)
+{
+	int i;
+
+	for (i = 0; want[i]; i++) {
+		if (i >= d->nsections)
+			fail_msg("%s: section %d missing, want \"%s\"", d->name, i, want[i]);
+		if (strcmp(d->sections[i].title, want[i]))
+			fail_msg("%s: section %d is \"%s\", want \"%s\"", d->name, i,
+				 d->sections[i].title, want[i]);
+	}
+	assert_int_equal(d->nsections, i);
+}
+
+static int ncols_of(const struct ld_doc *d, const char *section)
+{
+	const struct ld_section *s = ld_section_find(d, section);
+
+	assert_non_null(s);
+	assert_int_equal(s->ntables, 1);
+	return s->tables[0].ncols;
+}
+
+/* Debian's 5.10.223: before invalidate_lock, fileattr_*, folios; bd_mutex, not open_mutex. */
+static void test_cells_5_10(void **state)
+{
+	static const char *const sections[] = {
+		"Locking", "dentry_operations", "inode_operations", "xattr_handler operations",
+		"super_operations", "file_system_type", "address_space_operations",
+		"file_lock_operations", "lock_manager_operations", "buffer_head",
+		"block_device_operations", "file_operations", "dquot_operations",
+		"vm_operations_struct", "Dubious stuff", NULL,
+	};
+	struct ld_doc *d = must_parse("5.10");
+	const struct ld_section *s;
+	const struct ld_proto *p;
+
+	expect_sections(d, sections);
+	/* no invalidate_lock column: ops, PageLocked(page), i_rwsem */
+	assert_int_equal(ncols_of(d, "address_space_operations"), 3);
+	assert_null(cell(d, "address_space_operations", "readpage", "invalidate_lock"));
+	assert_string_equal(cell(d, "address_space_operations", "readpage", "PageLocked(page)"),
+			    "yes, unlocks");
+	assert_string_equal(cell(d, "address_space_operations", "readpages", "PageLocked(page)"),
+			    "no");
+	assert_string_equal(cell(d, "address_space_operations", "write_begin", "PageLocked(page)"),
+			    "locks the page");
+	assert_string_equal(cell(d, "address_space_operations", "invalidatepage",
+				 "PageLocked(page)"), "yes");
+	/* a first border two columns shorter than 5.15's, and no fileattr rows */
+	assert_string_equal(cell(d, "inode_operations", "rename", "i_rwsem(inode)"),
+			    "exclusive (both parents, some children) (see below)");
+	assert_string_equal(cell(d, "inode_operations", "atomic_open", "i_rwsem(inode)"),
+			    "shared (exclusive if O_CREAT is set in open flags)");
+	assert_null(cell(d, "inode_operations", "fileattr_set", "i_rwsem(inode)"));
+	assert_string_equal(cell(d, "block_device_operations", "open", "bd_mutex"), "yes");
+	assert_string_equal(cell(d, "block_device_operations", "revalidate_disk", "bd_mutex"),
+			    "no");
+	assert_string_equal(cell(d, "vm_operations_struct", "map_pages", "mmap_lock"), "yes");
+	s = ld_section_find(d, "address_space_operations");
+	assert_string_equal(s->stmts[0].text, "All except set_page_dirty and freepage may block");
+	/* methods 5.10 no longer has are still named */
+	s = ld_section_find(d, "file_operations");
+	assert_non_null(ld_proto_find(s, "sendfile"));
+	assert_null(ld_proto_find(s, "copy_file_range"));
+	p = ld_proto_find(ld_section_find(d, "xattr_handler operations"), "set");
+	assert_int_equal(p->nargs, 7);
+	assert_string_equal(p->args[1].tag, "dentry");
+	ld_free(d);
+}
+
+/* Debian's 7.3.4: d_unalias_*, sync_lazytime, lm_open_conflict; no writepage, ->mount. */
+static void test_cells_7_3(void **state)
+{
+	static const char *const sections[] = {
+		"Locking", "dentry_operations", "inode_operations", "xattr_handler operations",
+		"super_operations", "file_system_type", "address_space_operations",
+		"file_lock_operations", "lock_manager_operations", "block_device_operations",
+		"file_operations", "dquot_operations", "vm_operations_struct", "Dubious stuff",
+		NULL,
+	};
+	struct ld_doc *d = must_parse("7.3");
+	const struct ld_section *s;
+	const struct ld_proto *p;
+
+	expect_sections(d, sections);
+	assert_string_equal(cell(d, "dentry_operations", "d_unalias_trylock", "rename_lock"),
+			    "yes");
+	assert_string_equal(cell(d, "dentry_operations", "d_unalias_trylock", "->d_lock"), "no");
+	assert_string_equal(cell(d, "dentry_operations", "d_unalias_unlock", "may block"), "no");
+	assert_string_equal(cell(d, "dentry_operations", "d_unalias_unlock", "rcu-walk"), "no");
+	assert_string_equal(cell(d, "inode_operations", "sync_lazytime", "i_rwsem(inode)"), "no");
+	/* a row laid out with spaces where its neighbours have tabs */
+	assert_string_equal(cell(d, "lock_manager_operations", "lm_breaker_timedout", "flc_lock"),
+			    "yes");
+	assert_string_equal(cell(d, "lock_manager_operations", "lm_breaker_timedout",
+				 "blocked_lock_lock"), "no");
+	assert_string_equal(cell(d, "lock_manager_operations", "lm_breaker_timedout", "may block"),
+			    "no");
+	/* a row without a prototype */
+	assert_string_equal(cell(d, "lock_manager_operations", "lm_open_conflict", "flc_lock"),
+			    "yes");
+	assert_null(ld_proto_find(ld_section_find(d, "lock_manager_operations"),
+				  "lm_open_conflict"));
+	assert_int_equal(ncols_of(d, "address_space_operations"), 4);
+	assert_null(cell(d, "address_space_operations", "writepage", "folio locked"));
+	assert_null(cell(d, "address_space_operations", "swap_rw", "folio locked"));
+	assert_null(cell(d, "super_operations", "remount_fs", "s_umount"));
+	assert_null(ld_proto_find(ld_section_find(d, "file_system_type"), "mount"));
+	assert_string_equal(cell(d, "file_system_type", "kill_sb", "may block"), "yes");
+
+	s = ld_section_find(d, "dentry_operations");
+	p = ld_proto_find(s, "d_revalidate");
+	assert_int_equal(p->nargs, 4);
+	assert_string_equal(p->args[0].tag, "inode");
+	assert_string_equal(p->args[1].type, "const struct qstr *");
+	assert_string_equal(ld_proto_find(s, "d_unalias_trylock")->ret, "bool");
+	s = ld_section_find(d, "inode_operations");
+	assert_string_equal(ld_proto_find(s, "mkdir")->ret, "struct dentry *");
+	p = ld_proto_find(s, "update_time");
+	assert_string_equal(p->args[1].tag, "fs_update_time");
+	assert_string_equal(p->args[2].name, "flags");
+	p = ld_proto_find(ld_section_find(d, "address_space_operations"), "write_begin");
+	assert_string_equal(p->args[0].type, "const struct kiocb *");
+	assert_string_equal(p->args[4].type, "struct folio **");
+	ld_free(d);
+}
+
 static void test_prototypes(void **state)
 {
 	struct ld_doc *d = must_parse("6.12");
@@ -230,6 +359,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cells_6_12),
 		cmocka_unit_test(test_cells_older),
+		cmocka_unit_test(test_cells_5_10),
+		cmocka_unit_test(test_cells_7_3),
 		cmocka_unit_test(test_prototypes),
 		cmocka_unit_test(test_proto_args),
 		cmocka_unit_test(test_statements),
