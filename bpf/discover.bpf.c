@@ -121,6 +121,26 @@ int dump_ops(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
+/* One mapping of @file: its vm_operations, the record's only table. */
+static __always_inline void emit_vm_ops(struct seq_file *seq, struct file *file,
+					const struct vm_operations_struct *vm_ops)
+{
+	struct vl_disc_rec *r;
+	__u32 zero = 0;
+	int k;
+
+	r = bpf_map_lookup_elem(&disc_scratch, &zero);
+	if (!r)
+		return;
+	r->fd = VL_DISC_VMA;
+	r->file = (__u64)file;
+	r->nxattr = 0;
+	for (k = 0; k < VL_OPS_MAX; k++)
+		r->ops_size[k] = 0;
+	copy_ops(r, VL_OPS_VM, vm_ops, bpf_core_type_size(struct vm_operations_struct));
+	bpf_seq_write(seq, r, sizeof(*r));
+}
+
 /*
  * vm_ops are set by ->mmap on each mapping, not kept with the file: the
  * daemon maps its sample files, and this reads what their mappings got.
@@ -130,26 +150,55 @@ int dump_vm_ops(struct bpf_iter__task_vma *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct vm_area_struct *vma = ctx->vma;
-	struct vl_disc_rec *r;
 	struct file *file;
-	__u32 zero = 0;
-	int k;
 
 	if (!task || !vma || BPF_CORE_READ(task, tgid) != target_tgid)
 		return 0;
 	file = BPF_CORE_READ(vma, vm_file);
-	if (!file)
+	if (file)
+		emit_vm_ops(ctx->meta->seq, file, BPF_CORE_READ(vma, vm_ops));
+	return 0;
+}
+
+/*
+ * Before the task_vma iterator ("bpf: Introduce task_vma bpf_iter", v5.12)
+ * the same mappings are found on the mm's list of vmas, which "mm: remove
+ * the vma linked list" (v6.1) took away: the loader picks one of the two.
+ */
+struct vm_area_struct___list {
+	struct vm_area_struct___list *vm_next;
+	struct file *vm_file;
+	const struct vm_operations_struct *vm_ops;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___list {
+	struct vm_area_struct___list *mmap;
+} __attribute__((preserve_access_index));
+
+#define VL_DISC_MAX_VMAS	1024
+
+SEC("iter/task")
+int dump_vm_ops_list(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct vm_area_struct___list *vma;
+	struct mm_struct___list *mm;
+	struct file *file;
+	int i;
+
+	/* the group leader only: its threads share its mm */
+	if (!task || BPF_CORE_READ(task, tgid) != target_tgid ||
+	    BPF_CORE_READ(task, pid) != target_tgid)
 		return 0;
-	r = bpf_map_lookup_elem(&disc_scratch, &zero);
-	if (!r)
+	mm = (void *)BPF_CORE_READ(task, mm);
+	if (!mm)
 		return 0;
-	r->fd = VL_DISC_VMA;
-	r->file = (__u64)file;
-	r->nxattr = 0;
-	for (k = 0; k < VL_OPS_MAX; k++)
-		r->ops_size[k] = 0;
-	copy_ops(r, VL_OPS_VM, BPF_CORE_READ(vma, vm_ops),
-		 bpf_core_type_size(struct vm_operations_struct));
-	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
+	vma = BPF_CORE_READ(mm, mmap);
+	for (i = 0; i < VL_DISC_MAX_VMAS && vma; i++) {
+		file = BPF_CORE_READ(vma, vm_file);
+		if (file)
+			emit_vm_ops(ctx->meta->seq, file, BPF_CORE_READ(vma, vm_ops));
+		vma = BPF_CORE_READ(vma, vm_next);
+	}
 	return 0;
 }

@@ -445,12 +445,53 @@ static void on_vma(const struct vl_disc_rec *rec, void *arg)
 	decode_tables(p, rec, p->files[i].fstype);
 }
 
+/*
+ * The discovery programs for this kernel; @vmas: the one that walks the
+ * mappings, the task_vma iterator (5.12+) or the vma list it replaced
+ * (gone in 6.1).
+ */
+static struct discover_bpf *open_skel(struct kbtf *kb, struct bpf_program **vmas)
+{
+	struct discover_bpf *skel = discover_bpf__open();
+	struct kbtf_func kf;
+	bool vma_iter;
+
+	if (!skel)
+		return NULL;
+	skel->rodata->target_tgid = getpid();
+	vma_iter = kbtf__find_func(kb, "bpf_iter_task_vma", "", &kf) == 0;
+	*vmas = vma_iter ? skel->progs.dump_vm_ops : skel->progs.dump_vm_ops_list;
+	bpf_program__set_autoload(skel->progs.dump_vm_ops, vma_iter);
+	bpf_program__set_autoload(skel->progs.dump_vm_ops_list, !vma_iter);
+	return skel;
+}
+
+int discover_dry_load(struct kbtf *kb, char *err, size_t errlen)
+{
+	struct bpf_program *vmas;
+	struct discover_bpf *skel = open_skel(kb, &vmas);
+	int ret;
+
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "opening the discovery programs: %s", strerror(-ret));
+		return ret;
+	}
+	ret = discover_bpf__load(skel);
+	if (ret)
+		snprintf(err, errlen, "loading the discovery programs (%s): %s",
+			 bpf_program__name(vmas), strerror(-ret));
+	discover_bpf__destroy(skel);
+	return ret;
+}
+
 int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ksyms *ks,
 		     struct vl_catalog *cat, struct vl_discovery *out)
 {
 	struct discover_bpf *skel = NULL;
 	struct fdset fds = { 0 };
 	void *maps[ARRAY_SIZE(fds.fd)];
+	struct bpf_program *vmas;
 	struct disc_pass *pass;
 	int i, err = 0;
 
@@ -466,19 +507,17 @@ int discover_methods(const struct vl_mounts *m, struct kbtf *kb, const struct ks
 
 	pass = xcalloc(1, sizeof(*pass));
 	*pass = (struct disc_pass){ .fds = &fds, .kb = kb, .ks = ks, .cat = cat, .out = out };
-	skel = discover_bpf__open();
+	skel = open_skel(kb, &vmas);
 	if (!skel) {
 		err = -errno;
 		goto out;
 	}
-	skel->rodata->target_tgid = getpid();
 	err = discover_bpf__load(skel);
 	if (err)
 		goto out;
 	err = read_iter(skel->progs.dump_ops, on_file, pass);
-	/* task_vma iterators came in 5.12: without one, no vm_operations */
 	if (!err)
-		read_iter(skel->progs.dump_vm_ops, on_vma, pass);
+		read_iter(vmas, on_vma, pass);
 out:
 	free(pass);
 	discover_bpf__destroy(skel);

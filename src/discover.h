@@ -52,6 +52,9 @@ struct vl_discovery {
 	int nfailed;		/* mounts that could not be opened or read */
 };
 
+/* Load the discovery programs and nothing else: whether they can run here. */
+int discover_dry_load(struct kbtf *kb, char *err, size_t errlen);
+
 /*
  * Add to @cat every method implementation of the filesystems mounted at
  * @m, with its roles and argument kinds.
