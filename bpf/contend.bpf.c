@@ -2,7 +2,8 @@
 /*
  * Lock contention for `vfslock top`: one record per wait, from the kernel's
  * contention_begin/contention_end tracepoints (tp_btf, so this loads where
- * fentry is refused) and, where fentry loads, the folio lock's slow path.
+ * fentry is refused; v5.19+), or before them from fentry/fexit on the
+ * rwsem and mutex slow paths, and where fentry loads, the folio lock's.
  *
  * The lock's address is all the tracepoint gives. The programs name it the
  * way the VFS embeds it: an address is an inode's i_rwsem only if the word
@@ -17,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "vfslock_abi.h"
+#include "core_fixes.bpf.h"
 #include "events.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -27,6 +29,8 @@ const volatile __u64 rename_lock_addr = 0;	/* &rename_lock from kallsyms, 0 unkn
 const volatile __u64 rename_lock_size = 0;
 const volatile __u64 thread_size = 16384;	/* THREAD_SIZE: x86_64 without KASAN */
 const volatile __u64 wakeup_bytes = 64 * 1024;
+/* arguments of rwsem_down_read_slowpath(): its return value follows them */
+const volatile __u32 rwsem_read_slow_nargs = 3;
 
 /* Owner word flags: kernel/locking/rwsem.c and mutex.c, stable since 5.3 / 4.10 */
 #define RWSEM_READER_OWNED	(1UL << 0)
@@ -223,7 +227,7 @@ static __always_inline __u8 lock_class(__u64 lock, __u32 flags, __u64 *obj, __u6
 
 static __always_inline __u8 task_state(struct task_struct *t)
 {
-	unsigned int st = BPF_CORE_READ(t, __state);
+	unsigned int st = task_state_word(t);
 
 	if (BPF_CORE_READ(t, on_cpu))
 		return VL_TS_ON_CPU;
@@ -320,7 +324,7 @@ static __always_inline void send_name(__u64 obj, __u8 cls, __u64 ino, __u32 dev)
 		struct hlist_node *first = BPF_CORE_READ((struct inode *)obj, i_dentry.first);
 
 		if (first)
-			d = (void *)((__u64)first - bpf_core_field_offset(struct dentry, d_u.d_alias));
+			d = (void *)((__u64)first - dentry_alias_offset());
 		break;
 	}
 	case VL_LOCK_D_LOCK:
@@ -379,7 +383,8 @@ static __always_inline int wait_end(void *ctx, __u64 lock, int ret, bool folio)
 	if (!w || w->lock != lock)
 		return 0;
 	if (folio) {
-		struct address_space *m = BPF_CORE_READ((struct folio *)lock, mapping);
+		/* a folio overlays its head page, and a 5.10 kernel has pages only */
+		struct address_space *m = BPF_CORE_READ((struct page *)lock, mapping);
 
 		cls = VL_LOCK_FOLIO;
 		/* an anonymous folio's mapping is its anon_vma, tagged in bit 0 */
@@ -443,7 +448,8 @@ int BPF_PROG(contention_end, void *lock, int ret)
 
 /*
  * folio_lock() calls these only when folio_trylock() failed: each call is
- * a wait. Loaded only where fentry is allowed.
+ * a wait. Loaded only where fentry is allowed; before "mm/filemap: Add
+ * __folio_lock()" (v5.16) the same waits went through __lock_page().
  */
 SEC("fentry/__folio_lock")
 int BPF_PROG(folio_lock_e, struct folio *folio)
@@ -468,3 +474,88 @@ int BPF_PROG(folio_lock_killable_x, struct folio *folio, int ret)
 {
 	return wait_end(ctx, (__u64)folio, ret, true);
 }
+
+/*
+ * A page's wait is its head's: the lock bit lives there. The page is
+ * taken as a number (fn_arg()): the verifier allows no arithmetic on the
+ * typed pointer.
+ */
+SEC("fentry/__lock_page")
+int BPF_PROG(lock_page_e)
+{
+	return wait_begin(page_head(fn_arg(ctx, 0)), VL_LCB_F_FOLIO);
+}
+
+SEC("fexit/__lock_page")
+int BPF_PROG(lock_page_x)
+{
+	return wait_end(ctx, page_head(fn_arg(ctx, 0)), 0, true);
+}
+
+SEC("fentry/__lock_page_killable")
+int BPF_PROG(lock_page_killable_e)
+{
+	return wait_begin(page_head(fn_arg(ctx, 0)), VL_LCB_F_FOLIO);
+}
+
+SEC("fexit/__lock_page_killable")
+int BPF_PROG(lock_page_killable_x)
+{
+	return wait_end(ctx, page_head(fn_arg(ctx, 0)), (int)fn_ret(ctx, 1, false), true);
+}
+
+/*
+ * Before "locking: Add lock contention tracepoints" (v5.19): the slow
+ * paths of rwsems and mutexes, entered only when the fast path failed,
+ * as klockstat does; optimistic spinning counts as waiting, as it does for
+ * contention_begin. The flags are the tracepoint's, so the records are
+ * the same. An rwsem slow path returns the rwsem, or an error pointer for
+ * a wait a signal ended.
+ */
+static __always_inline int rwsem_slow_end(__u64 *ctx, __u32 nargs)
+{
+	__s64 ret = (__s64)fn_ret(ctx, nargs, false);
+
+	return wait_end(ctx, fn_arg(ctx, 0), ret < 0 && ret >= -4095 ? (int)ret : 0, false);
+}
+
+SEC("fentry/rwsem_down_read_slowpath")
+int BPF_PROG(rwsem_read_slow_e)
+{
+	return wait_begin(fn_arg(ctx, 0), VL_LCB_F_READ);
+}
+
+SEC("fexit/rwsem_down_read_slowpath")
+int BPF_PROG(rwsem_read_slow_x)
+{
+	return rwsem_slow_end(ctx, rwsem_read_slow_nargs);
+}
+
+SEC("fentry/rwsem_down_write_slowpath")
+int BPF_PROG(rwsem_write_slow_e)
+{
+	return wait_begin(fn_arg(ctx, 0), VL_LCB_F_WRITE);
+}
+
+SEC("fexit/rwsem_down_write_slowpath")
+int BPF_PROG(rwsem_write_slow_x)
+{
+	return rwsem_slow_end(ctx, 2);	/* (sem, state) in every kernel that has it */
+}
+
+#define MUTEX_SLOWPATH(fn, name, ret_expr)					\
+SEC("fentry/" #fn)								\
+int BPF_PROG(name##_e)								\
+{										\
+	return wait_begin(fn_arg(ctx, 0), VL_LCB_F_MUTEX);			\
+}										\
+SEC("fexit/" #fn)								\
+int BPF_PROG(name##_x)								\
+{										\
+	return wait_end(ctx, fn_arg(ctx, 0), ret_expr, false);			\
+}
+
+MUTEX_SLOWPATH(__mutex_lock_slowpath, mutex_slow, 0)
+MUTEX_SLOWPATH(__mutex_lock_killable_slowpath, mutex_killable_slow, (int)fn_ret(ctx, 1, false))
+MUTEX_SLOWPATH(__mutex_lock_interruptible_slowpath, mutex_intr_slow,
+	       (int)fn_ret(ctx, 1, false))

@@ -30,17 +30,24 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 const volatile bool send_all_calls = false;	/* recording: compliant calls too */
 const volatile __u8 lock_events = VL_LOCK_EVENTS_ALL;	/* enum vl_lock_events */
 /*
+ * nb_calls is task storage, or where the kernel has none for tracing
+ * programs ("bpf: Enable task local storage for tracing programs", v5.12)
+ * a hash by tid that the loader made of it.
+ */
+const volatile bool use_task_storage = true;
+/*
  * 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are
  * tracked. Not const: a filesystem mounted later may bring a class.
  */
 __u32 track_classes = 0;
-/* vl_sb_bloom_bit() of every watched superblock, set with each watched_sbs entry */
-__u64 sb_bloom = 0;
+/* vl_sb_bloom_slot() of every watched superblock, set with each watched_sbs entry */
+__u8 sb_bloom[VL_SB_BLOOM_SLOTS] = {};
 
-/* Owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
-#define RWSEM_WRITER_LOCKED	(1UL << 0)
-#define RWSEM_READER_SHIFT	8
-#define RWSEM_OWNER_FLAGS_MASK	(7UL)
+/* Count and owner word flags of a rwsem, kernel/locking/rwsem.c (stable since 5.3). */
+#define RWSEM_WRITER_LOCKED	(1UL << 0)	/* count */
+#define RWSEM_READER_SHIFT	8		/* count */
+#define RWSEM_READER_OWNED	(1UL << 0)	/* owner */
+#define RWSEM_OWNER_FLAGS_MASK	(7UL)		/* owner */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -137,30 +144,57 @@ struct {
 } stats SEC(".maps");
 
 /*
- * A method record is too large for the BPF stack: build it here, one per
- * level a program may run at on a CPU. The programs of different method
- * arities are different programs, so the kernel's own recursion guard
- * lets one run inside another: a softirq (an RCU callback freeing an
- * inode) calling a method while a task's own method program is half-way
- * through its record. With one buffer, the inner call overwrote the outer
- * record. Levels: task, softirq, hardirq, NMI.
+ * A method record is too large for the BPF stack: it is built in the
+ * task's own storage. Not per CPU: the kernel runs BPF programs with
+ * migration disabled but not preemption, so on a preemptible kernel
+ * (PREEMPT_LAZY, the default of Debian's 6.18 and 7.x; PREEMPT) a task
+ * preempted half-way through its record lets another task's program run
+ * on the same CPU, which must not write into it.
+ *
+ * Programs that cannot be preempted, and nest in order, take one of the
+ * CPU's levels instead: one that interrupts a task's own (a softirq, an
+ * RCU callback freeing an inode, calling a method while the task's
+ * program is half-way through its record; the programs of different
+ * arities are different programs, so the kernel's recursion guard lets
+ * one run inside another), sched_switch's, and every program where tasks
+ * have no storage (before 5.12: those kernels run BPF programs with
+ * preemption disabled unless built with full preemption). Levels: task,
+ * softirq, hardirq, NMI. A level records its taker, which must still own
+ * it when the record is sent: anything else is dropped, counted.
  */
 #define VL_SCRATCH_LEVELS	4
+
+struct scratch_level {
+	struct vl_ev_method e;
+	__u64 owner;		/* pid_tgid | 1 of the program using it; 0 free */
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, VL_SCRATCH_LEVELS);
 	__type(key, __u32);
-	__type(value, struct vl_ev_method);
+	__type(value, struct scratch_level);
 } method_scratch SEC(".maps");
 
-/* How many method_scratch levels are in use on this CPU. */
+struct task_rec {
+	struct vl_ev_method e;
+	__u32 busy;		/* a program of the task's own is building in it */
+	__u32 pad;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} scratch_depth SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);	/* a hash, unused, without use_task_storage */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_rec);
+} task_recs SEC(".maps");
+
+/* Where a program builds its record: one of the two, and what it gives back. */
+struct rec_slot {
+	struct task_rec *tr;
+	struct scratch_level *lvl;
+	__u64 owner;
+};
 
 /*
  * The method that may not block a task is inside: set at its entry,
@@ -181,11 +215,32 @@ struct nb_call {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);	/* or a hash by tid: use_task_storage */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct nb_call);
 } nb_calls SEC(".maps");
+
+/* @task's no-block call, created if @create; @tid keys the hash form. */
+static __always_inline struct nb_call *nb_get(struct task_struct *task, __u32 tid, bool create)
+{
+	struct nb_call zero = {};
+
+	if (use_task_storage)
+		return bpf_task_storage_get(&nb_calls, task, 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (create)
+		bpf_map_update_elem(&nb_calls, &tid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&nb_calls, &tid);
+}
+
+/* The current task, as task storage wants it: only asked for where that exists. */
+static __always_inline struct task_struct *nb_current(void)
+{
+	if (use_task_storage)
+		return bpf_get_current_task_btf();
+	return NULL;
+}
 
 /* Methods whose first call under a per-VMA lock was sent (VL_HELD_VMA_LOCK). */
 struct {
@@ -204,36 +259,70 @@ static __always_inline void stat_inc(__u32 idx)
 }
 
 /*
- * Takes this CPU's next scratch level, NULL when none is left (counted).
- * No atomic needed: a program that interrupts this one between the read
- * and the write takes the same level, but gives it back (scratch_put)
- * before this one goes on, as interrupts nest.
+ * Takes this CPU's first free level, NULL when none is left (counted).
+ * No atomic needed where levels are meant to be used: a program that
+ * interrupts this one between the test and the claim takes the same
+ * level, but gives it back before this one goes on, as interrupts nest.
  */
-static __always_inline struct vl_ev_method *scratch_get(__u32 **depth)
+static __always_inline bool level_take(struct rec_slot *s, __u32 i)
 {
-	__u32 zero = 0, lvl;
-	__u32 *d = bpf_map_lookup_elem(&scratch_depth, &zero);
+	struct scratch_level *l = bpf_map_lookup_elem(&method_scratch, &i);
 
-	*depth = NULL;
-	if (!d)
-		return NULL;
-	lvl = *d;
-	*d = lvl + 1;
-	*depth = d;
-	if (lvl) {
+	if (!l || l->owner)
+		return false;
+	l->owner = s->owner;
+	s->lvl = l;
+	if (i)
 		stat_inc(VL_STAT_IRQ_NESTED);
-		if (lvl >= VL_SCRATCH_LEVELS) {
-			stat_inc(VL_STAT_TOO_DEEP);
-			return NULL;
-		}
-	}
-	return bpf_map_lookup_elem(&method_scratch, &lvl);
+	return true;
 }
 
-static __always_inline void scratch_put(__u32 *depth)
+static __always_inline struct vl_ev_method *scratch_get(struct rec_slot *s)
 {
-	if (depth && *depth)
-		*depth -= 1;
+	s->owner = bpf_get_current_pid_tgid() | 1;
+	s->lvl = NULL;
+	if (level_take(s, 0) || level_take(s, 1) || level_take(s, 2) || level_take(s, 3))
+		return &s->lvl->e;
+	stat_inc(VL_STAT_IRQ_NESTED);
+	stat_inc(VL_STAT_TOO_DEEP);
+	return NULL;
+}
+
+/* The record of the current program: the task's own buffer when free. */
+static __always_inline struct vl_ev_method *rec_get(struct rec_slot *s)
+{
+	struct task_rec *tr;
+
+	s->tr = NULL;
+	s->lvl = NULL;
+	if (use_task_storage) {
+		/* NULL for a program nested in one using the storage on this CPU */
+		tr = bpf_task_storage_get(&task_recs, bpf_get_current_task_btf(), 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (tr && !tr->busy) {
+			tr->busy = 1;
+			s->tr = tr;
+			return &tr->e;
+		}
+	}
+	return scratch_get(s);
+}
+
+/* Whether the record is still the current program's own, to be sent. */
+static __always_inline bool rec_intact(const struct rec_slot *s)
+{
+	if (!s || !s->lvl || s->lvl->owner == s->owner)
+		return true;
+	stat_inc(VL_STAT_CLOBBERED);
+	return false;
+}
+
+static __always_inline void rec_put(struct rec_slot *s)
+{
+	if (s->tr)
+		s->tr->busy = 0;
+	else if (s->lvl && s->lvl->owner == s->owner)
+		s->lvl->owner = 0;
 }
 
 /*
@@ -323,8 +412,7 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 		 * it, and any other address would need a read to be told from
 		 * a stranger (access_remote_vm()'s foreign mm is not followed).
 		 */
-		struct task_struct *t = bpf_get_current_task_btf();
-		__u64 mm = (__u64)t->mm;
+		__u64 mm = current_mm();
 
 		if (mm && (__u64)sem == mm + bpf_core_field_offset(struct mm_struct, mmap_lock)) {
 			*obj = mm;
@@ -345,7 +433,7 @@ static __always_inline __u8 rwsem_class(void *sem, __u64 *obj, __u32 *dev)
 		__u64 sb = (__u64)sem - bpf_core_field_offset(struct super_block, s_umount);
 		__u32 *d = NULL;
 
-		if (sb_bloom & vl_sb_bloom_bit(sb))
+		if (sb_bloom[vl_sb_bloom_slot(sb)])
 			d = bpf_map_lookup_elem(&watched_sbs, &sb);
 		if (d) {
 			*obj = sb;
@@ -461,15 +549,12 @@ static __always_inline int on_rwsem(void *sem, __u8 op, __u8 mode, __u8 prim)
  */
 /*
  * The lock's address as a number, not as the typed pointer the context
- * gives: the filter does arithmetic on it (vl_sb_bloom_bit()) that the
+ * gives: the filter does arithmetic on it (vl_sb_bloom_slot()) that the
  * verifier refuses on pointers.
  */
 static __always_inline void *lock_arg(__u64 *ctx)
 {
-	__u64 v = 0;
-
-	bpf_get_func_arg(ctx, 0, &v);
-	return (void *)v;
+	return (void *)fn_arg(ctx, 0);
 }
 
 #define RWSEM_ACQUIRED(fn, mode, prim)						\
@@ -645,6 +730,16 @@ static __always_inline __u8 rwsem_mode(__u64 sem, __u64 task, __u32 tid, __u64 c
 		return VL_MODE_NONE;
 	if (bpf_map_lookup_elem(&rd_holds, &key))
 		return VL_MODE_SHARED;
+	/*
+	 * The last reader to take it names itself in the owner word
+	 * (rwsem_set_reader_owned()). That is this task's hold whose
+	 * acquisition went unseen: the kernel skips a program's run on a CPU
+	 * where the same program is already running, and on a preemptible
+	 * kernel (PREEMPT_LAZY, Debian's 6.18 and 7.x) one preempted there
+	 * stays running while other tasks take their locks.
+	 */
+	if ((owner & RWSEM_READER_OWNED) && (owner & ~RWSEM_OWNER_FLAGS_MASK) == task)
+		return VL_MODE_SHARED;
 	return VL_MODE_NONE;
 }
 
@@ -681,19 +776,12 @@ static __always_inline __u8 mutex_mode_at(__u64 owner_word, __u64 task)
 	return (owner & ~7ULL) == task ? VL_MODE_EXCL : VL_MODE_NONE;
 }
 
-/* PG_locked is bit 0 of the head page's flags, in every kernel we know. */
+/* PG_locked of the head page: a folio is one, a page may be a tail. */
 static __always_inline __u8 folio_mode(__u8 kind, __u64 arg)
 {
-	struct page *page = (void *)arg;
-	__u64 head, flags;
+	__u64 page = kind == VL_ARG_PAGE ? page_head(arg) : arg;
 
-	if (kind == VL_ARG_PAGE) {
-		head = BPF_CORE_READ(page, compound_head);
-		if (head & 1)
-			page = (void *)(head - 1);
-	}
-	flags = BPF_CORE_READ(page, flags);
-	return (flags & 1) ? VL_MODE_EXCL : VL_MODE_NONE;
+	return (page_flags((void *)page) & page_locked_mask()) ? VL_MODE_EXCL : VL_MODE_NONE;
 }
 
 /* The mm whose mmap_lock a vm_operations argument names. */
@@ -842,7 +930,7 @@ static __always_inline bool obj_state(struct vl_obj *o, __u8 kind, __u64 arg, bo
 
 		o->dev = d;
 		bpf_map_update_elem(&watched_sbs, &sb, &d, BPF_ANY);
-		__sync_fetch_and_or(&sb_bloom, vl_sb_bloom_bit(sb));
+		sb_bloom[vl_sb_bloom_slot(sb)] = 1;
 	} else {
 		return true;
 	}
@@ -940,12 +1028,10 @@ static __always_inline bool in_rcu_walk(const struct vl_method_cfg *cfg,
  * callback) on top of a task's own no-block call, which sleeps nowhere.
  * Its creation failing otherwise (memory) leaves a call unfollowed.
  */
-static __always_inline void nb_enter(const struct vl_ev_method *e)
+static __always_inline void nb_enter(const struct vl_ev_method *e, __u32 tid)
 {
-	struct nb_call *c;
+	struct nb_call *c = nb_get(nb_current(), tid, true);
 
-	c = bpf_task_storage_get(&nb_calls, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!c) {
 		stat_inc(VL_STAT_NB_STALE);
 		return;
@@ -964,36 +1050,37 @@ static __always_inline void nb_enter(const struct vl_ev_method *e)
 	c->reported = 0;
 }
 
-static __always_inline void nb_exit(__u64 ip)
+static __always_inline void nb_exit(__u64 ip, __u32 tid)
 {
-	struct nb_call *c = bpf_task_storage_get(&nb_calls, bpf_get_current_task_btf(), 0, 0);
+	struct nb_call *c = nb_get(nb_current(), tid, false);
 
 	if (c && c->depth && c->ip == ip)
 		c->depth--;
 }
 
-/*
- * What entry and exit records share: the configuration filter, the
- * arguments, and the objects read from them (the task filter is the
- * caller's), built in @e. false: nothing to record.
- */
-static __always_inline bool method_begin(struct vl_ev_method *e, __u64 *ctx, const int nargs,
-					 __u64 pid_tgid, bool exit, bool at_ret0,
-					 struct vl_method_cfg **cfgp, bool *watched_fs)
+/* The configuration of the traced function, NULL (counted) if it has none. */
+static __always_inline struct vl_method_cfg *method_cfg_of(__u64 ip)
 {
-	struct vl_method_cfg *cfg;
-	__u64 ip, last_sb = 0;
+	struct vl_method_cfg *cfg = bpf_map_lookup_elem(&method_cfg, &ip);
+
+	if (!cfg)
+		stat_inc(VL_STAT_NO_CFG);
+	return cfg;
+}
+
+/*
+ * What entry and exit records share: the arguments of the call to @ip
+ * configured by @cfg, and the objects read from them (the task filter is
+ * the caller's), built in @e. @nargs: the template's argument count, or
+ * for the exit template, which serves every count, the configuration's.
+ */
+static __always_inline void method_begin(struct vl_ev_method *e, __u64 *ctx, int nargs,
+					 __u64 ip, struct vl_method_cfg *cfg, bool at_ret0,
+					 bool *watched_fs)
+{
+	__u64 last_sb = 0;
 	__u32 last_dev = 0;
 	int i;
-
-	ip = bpf_get_func_ip(ctx);
-	cfg = bpf_map_lookup_elem(&method_cfg, &ip);
-	if (!cfg) {
-		stat_inc(VL_STAT_NO_CFG);
-		return false;
-	}
-	if (exit && !(cfg->flags & VL_CFG_EXIT_EVENT))
-		return false;
 
 	e->ip = ip;
 	e->attach_id = cfg->attach_id;
@@ -1004,35 +1091,61 @@ static __always_inline bool method_begin(struct vl_ev_method *e, __u64 *ctx, con
 	#pragma unroll
 	for (i = 0; i < VL_MAX_ARGS; i++) {
 		/*
-		 * Through the helper, not ctx[i]: older verifiers (6.1) refuse
+		 * Through fn_arg(), not ctx[i]: older verifiers (6.1) refuse
 		 * a direct read of a pointer-to-pointer argument (write_begin's
-		 * pagep), the helper reads any argument as a u64.
+		 * pagep); it reads any argument as a u64.
 		 */
-		e->args[i] = 0;
-		if (i < nargs)
-			bpf_get_func_arg(ctx, i, &e->args[i]);
+		e->args[i] = i < nargs ? fn_arg(ctx, i) : 0;
 		__builtin_memset(&e->obj[i], 0, sizeof(e->obj[i]));
 		/* shared helpers (simple_lookup...) serve unwatched filesystems too */
 		if (i < nargs)
 			obj_state(&e->obj[i], cfg->arg_kind[i], e->args[i], at_ret0, watched_fs,
 				  &last_sb, &last_dev);
 	}
-	*cfgp = cfg;
-	return true;
+}
+
+/*
+ * A record built on a CPU level, copied out and sent only if that level
+ * was still the program's own once copied: a program preempted while
+ * on a level is one the design did not mean to be there (see
+ * method_scratch), and what another task wrote meanwhile is not sent.
+ */
+static __always_inline long level_output(const struct vl_ev_method *e, __u32 size,
+					 const struct rec_slot *s)
+{
+	void *r;
+
+	if (!rec_intact(s))
+		return 1;
+	r = bpf_ringbuf_reserve(&events, size, 0);
+	if (!r)
+		return -1;
+	bpf_probe_read_kernel(r, size, e);
+	if (!rec_intact(s)) {
+		bpf_ringbuf_discard(r, 0);
+		return 1;
+	}
+	bpf_ringbuf_submit(r, rb_flags());
+	return 0;
 }
 
 static __always_inline int method_submit(struct vl_ev_method *e, __u16 type, __u32 size,
-					 __u64 pid_tgid)
+					 __u64 pid_tgid, const struct rec_slot *s)
 {
 	long err;
 
 	fill_hdr(&e->hdr, type, size, pid_tgid);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* two constant sizes: the verifier wants to know what is copied */
-	if (size == sizeof(*e))
+	if (s && s->lvl)
+		err = size == sizeof(*e) ? level_output(e, sizeof(*e), s) :
+		      level_output(e, VL_METHOD_EV_SIZE_NOSTACK, s);
+	else if (size == sizeof(*e))
 		err = bpf_ringbuf_output(&events, e, sizeof(*e), rb_flags());
 	else
 		err = bpf_ringbuf_output(&events, e, VL_METHOD_EV_SIZE_NOSTACK, rb_flags());
+	if (err > 0)
+		return 0;	/* dropped and counted: not the program's own any more */
 	if (err) {
 		stat_inc(VL_STAT_LOST);
 		stat_inc(VL_STAT_LOST_METHOD);
@@ -1079,16 +1192,19 @@ static __always_inline void need_read(struct vl_ev_method *e, const struct vl_me
 }
 
 static __always_inline int method_enter_in(struct vl_ev_method *e, __u64 *ctx, const int nargs,
-					   __u64 pid_tgid)
+					   __u64 pid_tgid, const struct rec_slot *slot)
 {
-	struct vl_method_cfg *cfg = NULL;
+	__u64 ip = traced_fn_ip();
+	struct vl_method_cfg *cfg = method_cfg_of(ip);
 	bool watched_fs;
 	__u8 rw_done = 0;
 	__u32 size;
 	int i;
 
-	if (!method_begin(e, ctx, nargs, pid_tgid, false, false, &cfg, &watched_fs) || !cfg ||
-	    !watched_fs)
+	if (!cfg)
+		return 0;
+	method_begin(e, ctx, nargs, ip, cfg, false, &watched_fs);
+	if (!watched_fs)
 		return 0;
 	if (cfg->flags & VL_CFG_READS_RCU_WALK) {
 		if (in_rcu_walk(cfg, e))
@@ -1098,7 +1214,7 @@ static __always_inline int method_enter_in(struct vl_ev_method *e, __u64 *ctx, c
 	}
 	if ((cfg->flags & VL_CFG_NO_BLOCK) ||
 	    ((cfg->flags & VL_CFG_NO_BLOCK_RCU) && (e->flags & VL_MF_RCU_WALK)))
-		nb_enter(e);
+		nb_enter(e, (__u32)pid_tgid);
 
 	#pragma unroll
 	for (i = 0; i < VL_MAX_NEEDS; i++) {
@@ -1136,21 +1252,21 @@ static __always_inline int method_enter_in(struct vl_ev_method *e, __u64 *ctx, c
 	if ((e->flags & VL_MF_SUSPECT) || (cfg->flags & VL_CFG_STACK_ALWAYS))
 		size = method_stack(ctx, e, true);
 	e->ret = 0;
-	return method_submit(e, VL_EV_METHOD_ENTER, size, pid_tgid);
+	return method_submit(e, VL_EV_METHOD_ENTER, size, pid_tgid, slot);
 }
 
 static __always_inline int method_enter(__u64 *ctx, const int nargs)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct vl_ev_method *e;
-	__u32 *depth;
+	struct rec_slot slot = {};
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	e = scratch_get(&depth);
+	e = rec_get(&slot);
 	if (e)
-		method_enter_in(e, ctx, nargs, pid_tgid);
-	scratch_put(depth);
+		method_enter_in(e, ctx, nargs, pid_tgid, &slot);
+	rec_put(&slot);
 	return 0;
 }
 
@@ -1159,20 +1275,22 @@ static __always_inline int method_enter(__u64 *ctx, const int nargs)
  * objects re-read, and the needs read at return (write_begin's folio, a
  * fault's page). Like entries, they are sent only when a need is unmet.
  */
-static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __u64 pid_tgid)
+static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __u64 ip,
+					  __u64 pid_tgid, const struct rec_slot *slot)
 {
-	struct vl_method_cfg *cfg = NULL;
+	struct vl_method_cfg *cfg = method_cfg_of(ip);
 	bool watched_fs;
-	__u64 ret = 0;
+	__u64 ret;
 	__u32 size = VL_METHOD_EV_SIZE_NOSTACK;
 	__u8 rw_done = 0;
 	bool judged = false;
 	int i;
 
-	/* void methods: the helper fails and 0 stands */
-	bpf_get_func_ret(ctx, &ret);
-	if (!method_begin(e, ctx, bpf_get_func_arg_cnt(ctx), pid_tgid, true, VL_RET32(ret) == 0,
-			  &cfg, &watched_fs) || !cfg || !watched_fs)
+	if (!cfg || !(cfg->flags & VL_CFG_EXIT_EVENT))
+		return 0;
+	ret = fn_ret(ctx, cfg->nargs, cfg->flags & VL_CFG_RET_VOID);
+	method_begin(e, ctx, cfg->nargs, ip, cfg, VL_RET32(ret) == 0, &watched_fs);
+	if (!watched_fs)
 		return 0;
 	e->ret = ret;
 	#pragma unroll
@@ -1197,22 +1315,22 @@ static __always_inline int method_exit_in(struct vl_ev_method *e, __u64 *ctx, __
 		obj_identity(&e->obj[i], i, &rw_done, e->hdr.task, (__u32)pid_tgid);
 	if (e->flags & VL_MF_SUSPECT)
 		size = method_stack(ctx, e, false);
-	return method_submit(e, VL_EV_METHOD_EXIT, size, pid_tgid);
+	return method_submit(e, VL_EV_METHOD_EXIT, size, pid_tgid, slot);
 }
 
 static __always_inline int method_exit(__u64 *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), ip = traced_fn_ip();
 	struct vl_ev_method *e;
-	__u32 *depth;
+	struct rec_slot slot = {};
 
 	if (!task_watched(pid_tgid))
 		return 0;
-	nb_exit(bpf_get_func_ip(ctx));
-	e = scratch_get(&depth);
+	nb_exit(ip, (__u32)pid_tgid);
+	e = rec_get(&slot);
 	if (e)
-		method_exit_in(e, ctx, pid_tgid);
-	scratch_put(depth);
+		method_exit_in(e, ctx, ip, pid_tgid, &slot);
+	rec_put(&slot);
 	return 0;
 }
 
@@ -1306,26 +1424,27 @@ static __always_inline int block_report(struct vl_ev_method *e, void *ctx, struc
 		stat_inc(VL_STAT_STACK_FAIL);
 	}
 	stat_inc(VL_STAT_BLOCKED);
-	return method_submit(e, VL_EV_METHOD_BLOCK, sizeof(*e), pid_tgid);
+	return method_submit(e, VL_EV_METHOD_BLOCK, sizeof(*e), pid_tgid, NULL);
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct vl_ev_method *e;
+	struct rec_slot slot = {};
 	struct nb_call *c;
-	__u32 *depth;
 
 	if (preempt)
 		return 0;
-	c = bpf_task_storage_get(&nb_calls, prev, 0, 0);
+	c = nb_get(prev, use_task_storage ? 0 : BPF_CORE_READ(prev, pid), false);
 	if (!c || c->reported || !c->depth)
 		return 0;
 	c->reported = 1;
-	e = scratch_get(&depth);
+	/* a CPU level: a sched_switch program runs with preemption disabled */
+	e = scratch_get(&slot);
 	if (e)
 		block_report(e, ctx, c, prev, bpf_get_current_pid_tgid());
-	scratch_put(depth);
+	rec_put(&slot);
 	return 0;
 }
 
@@ -1373,6 +1492,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!task_watched(pid_tgid))
 		return 0;
 	task_event(VL_EV_TASK_EXIT, 0, 0, pid_tgid);
+	if (!use_task_storage)
+		bpf_map_delete_elem(&nb_calls, &tid);
 	if (!watch_all)
 		bpf_map_delete_elem(&watched_tasks, &tid);
 	return 0;

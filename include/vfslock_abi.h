@@ -260,7 +260,18 @@ enum vl_cfg_flags {
 	VL_CFG_NO_BLOCK		= 1 << 2,	/* may not block */
 	VL_CFG_NO_BLOCK_RCU	= 1 << 3,	/* may not block when called in rcu-walk */
 	VL_CFG_NOT_RCU_WALK	= 1 << 4,	/* never called in rcu-walk */
+	VL_CFG_RET_VOID		= 1 << 5,	/* returns nothing: no value to read */
 };
+
+/*
+ * The immediate a method template loads where the traced function's
+ * address belongs (bpf/core_fixes.bpf.h, traced_fn_ip()); the loader
+ * writes each clone's own address in its place. "vl_fn_ip" in ASCII. No
+ * suffix: it is also text in an assembler statement.
+ */
+#define VL_FN_IP_MARK		0x766c5f666e5f6970
+#define VL_STR_(x)		#x
+#define VL_STR(x)		VL_STR_(x)
 
 /* Configurations that need the method's exit traced too. */
 #define VL_CFG_NEEDS_EXIT	(VL_CFG_EXIT_EVENT | VL_CFG_NO_BLOCK | VL_CFG_NO_BLOCK_RCU)
@@ -323,6 +334,10 @@ enum vl_stat {
 	VL_STAT_WAITS_FULL,	/* waits map full: a wait not timed */
 	VL_STAT_IRQ_NESTED,	/* method programs run inside another on its CPU (an interrupt) */
 	VL_STAT_TOO_DEEP,	/* of which nested deeper than the record buffers: not followed */
+	VL_STAT_CLOBBERED,	/* method records another task's program overwrote: not sent */
+	VL_STAT_SKIPPED,	/* runs the kernel skipped, the program being already on that
+				 * CPU (preempted there): from the programs' recursion_misses,
+				 * summed by the daemon, not counted by the programs */
 	VL_STAT_MAX,
 };
 

@@ -18,14 +18,19 @@
 #endif
 
 /*
- * The bit of a watched superblock in the filter's one-word summary of them
- * (sb_bloom): a rwsem whose would-be superblock's bit is clear is no
- * s_umount of theirs, without a lookup. Superblocks are at least 1 KiB
- * apart; the fold mixes in higher bits.
+ * The slot of a watched superblock in the filter's summary of them
+ * (sb_bloom, one byte per slot): a rwsem whose would-be superblock's slot
+ * is clear is no s_umount of theirs, without a lookup. Superblocks are at
+ * least 1 KiB apart; the fold mixes in higher bits. Bytes, not the bits of
+ * a word: setting a byte is a plain store, where setting a bit would need
+ * an atomic OR, which kernels before 5.12 ("bpf: Add instructions for
+ * atomic_[cmp]xchg", "...atomic_fetch_[and|or|xor]") refuse.
  */
-static __always_inline __u64 vl_sb_bloom_bit(__u64 sb)
+#define VL_SB_BLOOM_SLOTS	64
+
+static __always_inline __u32 vl_sb_bloom_slot(__u64 sb)
 {
-	return 1ULL << (((sb >> 10) ^ (sb >> 16)) & 63);
+	return ((sb >> 10) ^ (sb >> 16)) & (VL_SB_BLOOM_SLOTS - 1);
 }
 
 /*

@@ -204,6 +204,14 @@ static void print_summary(struct check *ck, FILE *f)
 	if (ck->stats[VL_STAT_TOO_DEEP])
 		fprintf(f, "  too deep      %" PRIu64 " method calls nested in interrupts deeper "
 			"than vfslock's record buffers (not judged)\n", ck->stats[VL_STAT_TOO_DEEP]);
+	if (ck->stats[VL_STAT_SKIPPED])
+		fprintf(f, "  skipped       %" PRIu64 " probe runs the kernel skipped, the probe "
+			"being preempted on that CPU (reader holds then read from the owner "
+			"word)\n", ck->stats[VL_STAT_SKIPPED]);
+	if (ck->stats[VL_STAT_CLOBBERED])
+		fprintf(f, "  overwritten   %" PRIu64 " method records another task's program "
+			"overwrote on a preempted CPU level (not judged)\n",
+			ck->stats[VL_STAT_CLOBBERED]);
 	if (ck->stats[VL_STAT_NO_CFG])
 		fprintf(f, "  unconfigured  %" PRIu64 " method calls found no configuration "
 			"(not judged)\n", ck->stats[VL_STAT_NO_CFG]);
@@ -268,6 +276,7 @@ static json_object *prog_stats_json(const struct check *ck)
 		json_object_object_add(x, "target", json_object_new_string(st->target));
 		json_object_object_add(x, "runs", json_object_new_int64(st->runs));
 		json_object_object_add(x, "ns", json_object_new_int64(st->ns));
+		json_object_object_add(x, "skipped", json_object_new_int64(st->misses));
 		json_object_array_add(a, x);
 	}
 	return a;
@@ -278,15 +287,15 @@ static void print_prog_stats(const struct check *ck, FILE *f)
 {
 	int i;
 
-	fprintf(f, "\n%-24s %-36s %12s %14s %8s\n", "program", "attached to", "runs", "ns",
-		"ns/run");
+	fprintf(f, "\n%-24s %-36s %12s %14s %8s %9s\n", "program", "attached to", "runs", "ns",
+		"ns/run", "skipped");
 	for (i = 0; i < ck->nprog_stats && i < 20; i++) {
 		const struct vl_prog_stat *st = &ck->prog_stat[i];
 
 		if (!st->runs)
 			break;
-		fprintf(f, "%-24s %-36.36s %12" PRIu64 " %14" PRIu64 " %8" PRIu64 "\n", st->prog,
-			st->target, st->runs, st->ns, st->ns / st->runs);
+		fprintf(f, "%-24s %-36.36s %12" PRIu64 " %14" PRIu64 " %8" PRIu64 " %9" PRIu64 "\n",
+			st->prog, st->target, st->runs, st->ns, st->ns / st->runs, st->misses);
 	}
 }
 
@@ -345,6 +354,10 @@ static json_object *summary_json(struct check *ck)
 			       json_object_new_int64(ck->stats[VL_STAT_IRQ_NESTED]));
 	json_object_object_add(ev, "nested_too_deep",
 			       json_object_new_int64(ck->stats[VL_STAT_TOO_DEEP]));
+	json_object_object_add(ev, "skipped_runs",
+			       json_object_new_int64(ck->stats[VL_STAT_SKIPPED]));
+	json_object_object_add(ev, "records_overwritten",
+			       json_object_new_int64(ck->stats[VL_STAT_CLOBBERED]));
 	json_object_object_add(o, "events", ev);
 	json_object_object_add(o, "method_calls",
 			       json_object_new_int64(es->calls + ck->stats[VL_STAT_CALLS_MET]));

@@ -92,23 +92,25 @@ struct top {
 	struct vl_pipeline p;
 	struct vl_agg *agg;
 	struct vl_contend c;
+	struct vl_caps caps;		/* what this host allows, from probe_host() */
 	struct ring_buffer *rb;
 };
 
 /* What this host lets top see; the rest goes into the header's "missing". */
 static bool probe_host(struct top *t, bool *fentry)
 {
-	struct vl_caps c;
+	struct vl_caps *cp = &t->caps, c;
 	char buf[256];
 
-	caps_probe(&c);
+	caps_probe(cp);
+	c = *cp;
 	snprintf(t->st.kernel, sizeof(t->st.kernel), "%s", c.kernel);
-	if (!c.cap[CAP_CONTENTION_TP].ok || !c.cap[CAP_RINGBUF].ok) {
+	if (!caps_contention(&c)) {
 		p_err("cannot watch contention on kernel %s: %s", c.kernel,
-		      cap_reason(!c.cap[CAP_RINGBUF].ok ? &c.cap[CAP_RINGBUF] :
-				 &c.cap[CAP_CONTENTION_TP], buf, sizeof(buf)));
+		      cap_reason(caps_contention_missing(&c), buf, sizeof(buf)));
 		return false;
 	}
+	snprintf(t->st.waits_from, sizeof(t->st.waits_from), "%s", caps_contention_source(&c));
 	*fentry = c.cap[CAP_FENTRY].ok && c.cap[CAP_FEXIT].ok;
 	snprintf(t->st.mode, sizeof(t->st.mode), "contention");
 	if (!*fentry)
@@ -209,7 +211,7 @@ static int setup(struct top *t)
 			return EXIT_TOOL;
 		}
 	}
-	ret = contend_open(&t->c, fentry, 4 << 20, err, sizeof(err));
+	ret = contend_open(&t->c, &t->caps, 4 << 20, err, sizeof(err));
 	if (ret) {
 		p_err("%s", err);
 		return EXIT_TOOL;

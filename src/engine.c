@@ -1125,6 +1125,8 @@ static void build_cfg(struct vl_engine *e, const struct vl_fn *fn, struct vl_met
 	cfg->attach_id = fn->id;
 	cfg->nargs = fn->nargs < VL_MAX_ARGS ? fn->nargs : VL_MAX_ARGS;
 	cfg->fn_size = fn->size;
+	if (fn->returns_void)
+		cfg->flags |= VL_CFG_RET_VOID;
 	for (i = 0; i < fn->nargs && i < VL_MAX_ARGS; i++)
 		cfg->arg_kind[i] = fn->arg_kind[i];
 

@@ -121,6 +121,43 @@ bool kbtf__has_type(struct kbtf *kb, const char *name, int kind)
 	return btf__find_by_name_kind(kb->vmlinux, name, kind) > 0;
 }
 
+bool kbtf__has_enum_value(struct kbtf *kb, const char *ename, const char *value)
+{
+	int id = btf__find_by_name_kind(kb->vmlinux, ename, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *v;
+	int i;
+
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(kb->vmlinux, id);
+	v = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, v++)
+		if (!strcmp(btf__name_by_offset(kb->vmlinux, v->name_off), value))
+			return true;
+	return false;
+}
+
+/*
+ * Whether functions of modules have BTF to attach to: "bpf: Load and
+ * verify kernel module BTFs" (v5.11) brought struct btf_module with it.
+ */
+bool kbtf__has_module_btf(struct kbtf *kb)
+{
+	return kbtf__has_type(kb, "btf_module", BTF_KIND_STRUCT);
+}
+
+/*
+ * Task storage for tracing programs came in v5.12 ("bpf: Enable task local
+ * storage for tracing programs"), a release after the helper itself
+ * (v5.11, LSM programs only): on 5.11 alone this answers wrongly, and the
+ * load that follows fails with the verifier's reason.
+ */
+bool kbtf__has_task_storage(struct kbtf *kb)
+{
+	return kbtf__has_enum_value(kb, "bpf_func_id", "BPF_FUNC_task_storage_get");
+}
+
 /* Type @id with typedefs and qualifiers peeled off. */
 static const struct btf_type *peel(const struct btf *btf, __u32 id, __u32 *out_id)
 {

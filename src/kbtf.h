@@ -27,6 +27,12 @@ void kbtf__free(struct kbtf *kb);
 /* @module "" or NULL searches vmlinux, then every module. */
 int kbtf__find_func(struct kbtf *kb, const char *name, const char *module, struct kbtf_func *out);
 bool kbtf__has_type(struct kbtf *kb, const char *name, int kind);
+/* Whether vmlinux's enum @ename has the value named @value. */
+bool kbtf__has_enum_value(struct kbtf *kb, const char *ename, const char *value);
+/* Whether the kernel gives modules BTF, so that their functions can be traced. */
+bool kbtf__has_module_btf(struct kbtf *kb);
+/* Whether tracing programs may keep task storage. */
+bool kbtf__has_task_storage(struct kbtf *kb);
 
 /* Argument kinds (enum vl_arg_kind) and return type of @f. */
 int kbtf__func_shape(const struct kbtf_func *f, uint8_t kinds[VL_MAX_ARGS], int *nargs,

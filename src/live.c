@@ -12,16 +12,6 @@
 #include "vfslock_filter.h"
 #include "util.h"
 #include "vfslock.skel.h"
-
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && verbose < 2)
-		return 0;
-	if (level == LIBBPF_INFO && verbose < 1)
-		return 0;
-	return vfprintf(stderr, fmt, args);
-}
-
 /* "fexit/down_write" -> "down_write"; "fentry" -> NULL (a template) */
 static const char *sec_target(const struct bpf_program *p)
 {
@@ -47,6 +37,14 @@ static struct bpf_program *enter_template(struct vfslock_bpf *skel, int nargs)
 	};
 
 	return nargs >= 1 && nargs <= 6 ? t[nargs] : NULL;
+}
+
+/* Why @fn, which has no BTF, cannot be traced. */
+static const char *no_btf_why(struct kbtf *kb, const struct vl_fn *fn)
+{
+	if (fn->module[0] && !kbtf__has_module_btf(kb))
+		return "in a module, and this kernel gives modules no BTF (5.11+)";
+	return "no BTF for it";
 }
 
 /* @e: errno behind @why, or 0 */
@@ -83,7 +81,7 @@ static void watch_discovery(struct vl_live *lv, const struct vl_discovery *d)
 
 		bpf_map__update_elem(lv->skel->maps.watched_sbs, &key, sizeof(key), &dev,
 				     sizeof(dev), BPF_ANY);
-		__atomic_fetch_or(&lv->skel->bss->sb_bloom, vl_sb_bloom_bit(key), __ATOMIC_RELAXED);
+		lv->skel->bss->sb_bloom[vl_sb_bloom_slot(key)] = 1;
 	}
 }
 
@@ -139,14 +137,41 @@ static bool excl_only(const struct vfslock_bpf *skel, const struct bpf_program *
 	return false;
 }
 
-int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+/*
+ * @tmpl's instructions with @ip written where the template loads
+ * VL_FN_IP_MARK (traced_fn_ip()); NULL if it has no such load.
+ */
+static struct bpf_insn *insns_for(const struct bpf_program *tmpl, uint64_t ip)
+{
+	size_t n = bpf_program__insn_cnt(tmpl), i, found = 0;
+	struct bpf_insn *v = xcalloc(n, sizeof(*v));
+
+	memcpy(v, bpf_program__insns(tmpl), n * sizeof(*v));
+	for (i = 0; i + 1 < n; i++) {
+		if (v[i].code != (BPF_LD | BPF_IMM | BPF_DW) || v[i].src_reg ||
+		    (uint32_t)v[i].imm != (uint32_t)VL_FN_IP_MARK ||
+		    (uint32_t)v[i + 1].imm != (uint32_t)(VL_FN_IP_MARK >> 32))
+			continue;
+		v[i].imm = (int32_t)(uint32_t)ip;
+		v[i + 1].imm = (int32_t)(uint32_t)(ip >> 32);
+		found++;
+		i++;
+	}
+	if (!found) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * Open the object and configure it for this kernel and @o: what
+ * live_open() and the dry load share. Templates are left unloaded.
+ */
+static int open_skel(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *any = NULL;
-	int i, ret;
 
-	memset(lv, 0, sizeof(*lv));
-	libbpf_set_print(libbpf_quiet);
 	lv->skel = vfslock_bpf__open();
 	if (!lv->skel) {
 		snprintf(err, errlen, "opening the BPF object: %s", strerror(errno));
@@ -158,6 +183,15 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	lv->skel->rodata->lock_events = o->lock_events;
 	lv->skel->rodata->send_all_calls = o->all_calls;
 	bpf_map__set_max_entries(lv->skel->maps.events, o->ring_bytes);
+	if (!kbtf__has_task_storage(o->kb)) {
+		/* the no-block calls by tid instead: on_exit deletes them */
+		lv->skel->rodata->use_task_storage = false;
+		bpf_map__set_type(lv->skel->maps.nb_calls, BPF_MAP_TYPE_HASH);
+		bpf_map__set_max_entries(lv->skel->maps.nb_calls, 65536);
+		/* records on the CPU levels alone: the map stays, unused */
+		bpf_map__set_type(lv->skel->maps.task_recs, BPF_MAP_TYPE_HASH);
+		bpf_map__set_max_entries(lv->skel->maps.task_recs, 1);
+	}
 
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
 	bpf_object__for_each_program(p, lv->skel->obj) {
@@ -184,6 +218,19 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 			lv->nprims++;
 		}
 	}
+	return 0;
+}
+
+int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *any = NULL;
+	int i, ret;
+
+	memset(lv, 0, sizeof(*lv));
+	ret = open_skel(lv, o, err, errlen);
+	if (ret)
+		return ret;
 
 	/*
 	 * One loaded template per argument count, and one for exits; the
@@ -242,6 +289,79 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 	return set_cfgs(lv, o, 0, err, errlen);
 }
 
+/*
+ * Functions every kernel has, to load templates on where there is no
+ * method to hand: any will do, the templates read their arguments with
+ * fn_arg() whatever the prototype.
+ */
+static const char *const dry_targets[] = { "simple_lookup", "generic_permission", "vfs_mkdir" };
+
+int live_dry_load(struct kbtf *kb, char *err, size_t errlen)
+{
+	struct vl_live_opts o = {
+		.lock_events = VL_LOCK_EVENTS_ALL, .ring_bytes = 1 << 20, .kb = kb,
+	};
+	struct vl_live lv = { 0 };
+	const char *target = NULL;
+	struct bpf_program *p;
+	struct kbtf_func kf;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(dry_targets) && !target; i++)
+		if (!kbtf__find_func(kb, dry_targets[i], "", &kf))
+			target = dry_targets[i];
+	if (!target) {
+		snprintf(err, errlen, "no function to load the method templates on");
+		return -ENOENT;
+	}
+	ret = open_skel(&lv, &o, err, errlen);
+	if (ret)
+		goto out;
+	bpf_object__for_each_program(p, lv.skel->obj) {
+		if (!is_template(p))
+			continue;
+		bpf_program__set_autoload(p, true);
+		bpf_program__set_attach_target(p, 0, target);
+	}
+	ret = vfslock_bpf__load(lv.skel);
+	if (ret) {
+		snprintf(err, errlen, "loading the programs: %s (run with -vv for the verifier log)",
+			 strerror(-ret));
+		goto out;
+	}
+	/* and one clone of each template, as check makes them */
+	bpf_object__for_each_program(p, lv.skel->obj) {
+		LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type =
+			    bpf_program__expected_attach_type(p), .attach_btf_id = kf.btf_id);
+		struct bpf_insn *insns;
+		int fd;
+
+		if (!is_template(p))
+			continue;
+		insns = insns_for(p, 0xffffffff81000000ULL);
+		if (!insns) {
+			snprintf(err, errlen, "%s: no function-address load to patch",
+				 bpf_program__name(p));
+			ret = -EINVAL;
+			goto out;
+		}
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "vl_dry", "GPL", insns,
+				   bpf_program__insn_cnt(p), &lo);
+		free(insns);
+		if (fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "a clone of %s: %s", bpf_program__name(p),
+				 strerror(-ret));
+			goto out;
+		}
+		close(fd);
+	}
+out:
+	vfslock_bpf__destroy(lv.skel);
+	return ret;
+}
+
 int live_watch_task(struct vl_live *lv, uint32_t tid)
 {
 	__u8 one = 1;
@@ -256,7 +376,7 @@ int live_watch_task(struct vl_live *lv, uint32_t tid)
  * names the reason.
  */
 static void add_refusal(struct vl_live *lv, const struct vl_fn *fn,
-			const struct bpf_program *tmpl, const char *name,
+			const struct bpf_insn *insns, size_t ninsns, const char *name,
 			struct bpf_prog_load_opts *opts, int err)
 {
 	const size_t size = 1 << 16;
@@ -265,8 +385,7 @@ static void add_refusal(struct vl_live *lv, const struct vl_fn *fn,
 	opts->log_buf = log;
 	opts->log_size = size;
 	opts->log_level = 1;
-	bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
-		      bpf_program__insn_cnt(tmpl), opts);
+	bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", insns, ninsns, opts);
 	log[size - 1] = '\0';
 	if (verbose)
 		fprintf(stderr, "vfslock: verifier log for %s:\n%s\n", fn->name, log);
@@ -291,13 +410,19 @@ static void add_refusal(struct vl_live *lv, const struct vl_fn *fn,
 static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 			const struct vl_fn *fn, struct kbtf *kb)
 {
+	struct bpf_insn *insns;
 	struct kbtf_func kf;
 	char name[16];
 	int fd, link;
 
 	if (kbtf__find_func(kb, fn->name, fn->module, &kf)) {
-		add_fail(lv, fn, "no BTF for it", 0);
+		add_fail(lv, fn, no_btf_why(kb, fn), 0);
 		return -ENOENT;
+	}
+	insns = insns_for(tmpl, fn->addr);
+	if (!insns) {
+		add_fail(lv, fn, "template without its function-address load", 0);
+		return -EINVAL;
 	}
 	{
 		LIBBPF_OPTS(bpf_prog_load_opts, opts,
@@ -306,15 +431,17 @@ static int clone_attach(struct vl_live *lv, const struct bpf_program *tmpl,
 			    .attach_btf_obj_fd = kf.obj_fd);
 
 		snprintf(name, sizeof(name), "vl_%.12s", fn->name);
-		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", bpf_program__insns(tmpl),
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, name, "GPL", insns,
 				   bpf_program__insn_cnt(tmpl), &opts);
 		if (fd < 0) {
 			int e = errno;
 
-			add_refusal(lv, fn, tmpl, name, &opts, e);
+			add_refusal(lv, fn, insns, bpf_program__insn_cnt(tmpl), name, &opts, e);
+			free(insns);
 			return -e;
 		}
 	}
+	free(insns);
 	link = bpf_raw_tracepoint_open(NULL, fd);
 	if (link < 0) {
 		int e = errno;
@@ -353,7 +480,7 @@ static int attach_fns(struct vl_live *lv, const struct vl_live_opts *o, int from
 		if (!engine_fn_checked(o->eng, fn))
 			continue;
 		if (fn->nargs < 1) {
-			add_fail(lv, fn, "no BTF for it", 0);
+			add_fail(lv, fn, no_btf_why(o->kb, fn), 0);
 			continue;
 		}
 		/*
@@ -426,6 +553,32 @@ int live_drain(struct vl_live *lv)
 	return n < 0 && n != -EINTR ? n : total;
 }
 
+/* Runs of @fd the kernel skipped for recursion (5.12+; 0 before). */
+static uint64_t prog_misses(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+uint64_t live_skipped_runs(struct vl_live *lv)
+{
+	struct bpf_program *p;
+	uint64_t n = 0;
+	int i;
+
+	if (!lv->skel)
+		return 0;
+	bpf_object__for_each_program(p, lv->skel->obj)
+		n += prog_misses(bpf_program__fd(p));
+	for (i = 0; i < lv->nprogs; i++)
+		n += prog_misses(lv->progs[i]);
+	return n;
+}
+
 void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, i, c;
@@ -445,6 +598,7 @@ void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX])
 			out[i] += vals[c];
 	}
 	free(vals);
+	out[VL_STAT_SKIPPED] = live_skipped_runs(lv);
 }
 
 void live_calls_met(struct vl_live *lv, const struct vl_catalog *cat, struct vl_engine *eng)
@@ -486,6 +640,7 @@ static bool prog_stat(int fd, struct vl_prog_stat *st)
 		return false;
 	st->runs = info.run_cnt;
 	st->ns = info.run_time_ns;
+	st->misses = info.recursion_misses;
 	return true;
 }
 

@@ -43,6 +43,7 @@ struct vl_prog_stat {
 	char prog[32];			/* the program: template or primitive probe */
 	char target[96];		/* what it is attached to */
 	uint64_t runs, ns;
+	uint64_t misses;		/* runs the kernel skipped for recursion */
 };
 
 struct vl_live {
@@ -62,6 +63,12 @@ struct vl_live {
 
 /* Open, configure, load; nothing attached yet. Errors in @err. */
 int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
+/*
+ * Load check's programs as live_open() would, and a clone of each method
+ * template, attaching nothing: whether check can run here. 0, or a
+ * negative errno with @err saying what failed.
+ */
+int live_dry_load(struct kbtf *kb, char *err, size_t errlen);
 int live_watch_task(struct vl_live *lv, uint32_t tid);
 /* Attach lock primitives and every checked method implementation. */
 int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
@@ -76,6 +83,8 @@ int live_add(struct vl_live *lv, const struct vl_live_opts *o, const struct vl_d
 int live_poll(struct vl_live *lv, int timeout_ms);
 int live_drain(struct vl_live *lv);
 void live_stats(struct vl_live *lv, uint64_t out[VL_STAT_MAX]);
+/* Runs of every program the kernel skipped for recursion (VL_STAT_SKIPPED). */
+uint64_t live_skipped_runs(struct vl_live *lv);
 /* Hands the filter's per-implementation counts of compliant calls to @eng. */
 void live_calls_met(struct vl_live *lv, const struct vl_catalog *cat, struct vl_engine *eng);
 /* Turn the kernel's BPF run statistics on until the returned fd closes. */

@@ -6,9 +6,12 @@
  * One file per subcommand, dispatched from cmds[] as bpftool does.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/libbpf.h>
 
 #include "cmds.h"
 #include "util.h"
@@ -46,6 +49,16 @@ static int do_help(int argc, char **argv)
 	return 0;
 }
 
+/* libbpf's messages: warnings always, its information with -v, its debug with -vv. */
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -78,6 +91,7 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	libbpf_set_print(libbpf_quiet);
 	if (argc < 1) {
 		do_help(argc, argv);
 		return EXIT_TOOL;

@@ -232,10 +232,9 @@ int recorder_open(struct vl_recorder *r, char *err, size_t errlen)
 	int ret;
 
 	caps_probe(&c);
-	if (!c.cap[CAP_RINGBUF].ok || !c.cap[CAP_CONTENTION_TP].ok)
+	if (!caps_contention(&c))
 		return snprintf(err, errlen, "cannot record on kernel %s: %s", c.kernel,
-				cap_reason(!c.cap[CAP_RINGBUF].ok ? &c.cap[CAP_RINGBUF] :
-					   &c.cap[CAP_CONTENTION_TP], buf, sizeof(buf))), -1;
+				cap_reason(caps_contention_missing(&c), buf, sizeof(buf))), -1;
 	r->fentry = c.cap[CAP_FENTRY].ok && c.cap[CAP_FEXIT].ok && c.cap[CAP_BTF].ok &&
 		    c.cap[CAP_ITER].ok && c.cap[CAP_KALLSYMS].ok;
 	uname(&u);
@@ -261,7 +260,7 @@ int recorder_open(struct vl_recorder *r, char *err, size_t errlen)
 	}
 	if (!r->contention_only && setup_checks(r, err, errlen))
 		return -1;
-	ret = contend_open(&r->c, r->fentry, r->ring_bytes / 4, err, errlen);
+	ret = contend_open(&r->c, &c, r->ring_bytes / 4, err, errlen);
 	if (ret)
 		return -1;
 	if (r->live_open) {

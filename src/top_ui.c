@@ -139,8 +139,9 @@ static const char *const help_text[] = {
 	"  + -    refresh slower, faster          q  quit",
 	"  replay: space pause, n step, [ ] 10 s back, on, g go to a second",
 	"",
-	"Waits come from contention_begin/end; holds from traced acquire/release",
-	"(with --holds); deviations from the rules of locking.rst (with --check).",
+	"Waits come from contention_begin/end (before 5.19: the rwsem and mutex",
+	"slow paths); holds from traced acquire/release (with --holds); deviations",
+	"from the rules of locking.rst (with --check).",
 	"",
 	"any key returns",
 };
@@ -162,8 +163,10 @@ void top_ui_draw(struct top_state *s, const struct top_status *st, struct vl_agg
 		refresh();
 		return;
 	}
-	snprintf(line, sizeof(line), "vfslock top  %s  mode %s%s", st->kernel, st->mode,
-		 s->paused ? "  PAUSED" : "");
+	/* PAUSED before the source of waits, which a narrow screen may cut */
+	snprintf(line, sizeof(line), "vfslock top  %s  mode %s%s%s%s", st->kernel, st->mode,
+		 s->paused ? "  PAUSED" : "", st->waits_from[0] ? "  waits: " : "",
+		 st->waits_from);
 	put_line(y++, line, A_REVERSE);
 	snprintf(line, sizeof(line), "rules %s (%s)", st->rules_version[0] ? st->rules_version : "?",
 		 st->rules_source);

@@ -389,6 +389,8 @@ void top_print_status(FILE *f, const struct top_status *st, const struct vl_agg 
 		tot->waits, fmt_ns(tot->wait_ns, w, sizeof(w)), tot->holds,
 		fmt_ns(tot->hold_ns, h, sizeof(h)));
 	fprintf(f, "view %s, sort %s, filter %s\n", top_view_name(v), top_col_name(v, sort), fl);
+	if (st->waits_from[0])
+		fprintf(f, "waits from: %s\n", st->waits_from);
 	if (st->missing[0])
 		fprintf(f, "missing: %s\n", st->missing);
 	if (st->where[0])
@@ -610,6 +612,8 @@ json_object *top_snapshot_json(const struct top_status *st, struct vl_agg *a,
 	json_object_object_add(o, "rules_source", json_object_new_string(st->rules_source));
 	json_object_object_add(o, "mode", json_object_new_string(st->mode));
 	json_object_object_add(o, "missing", json_object_new_string(st->missing));
+	if (st->waits_from[0])
+		json_object_object_add(o, "waits_from", json_object_new_string(st->waits_from));
 	if (st->daemon[0])
 		json_object_object_add(o, "daemon", json_object_new_string(st->daemon));
 	else if (st->where[0])

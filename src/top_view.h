@@ -32,6 +32,7 @@ struct top_status {
 	char rules_source[160];
 	char mode[32];			/* "contention", "contention+check" */
 	char missing[256];		/* what this host cannot show, and why; "" if nothing */
+	char waits_from[48];		/* where waits come from (caps_contention_source()); "" */
 	char where[96];			/* a replay's file and position; "" live */
 	char daemon[108];		/* the socket of the daemon whose stream is shown; "" */
 	double events_per_s;
