@@ -35,6 +35,8 @@ const volatile __u8 lock_events = VL_LOCK_EVENTS_ALL;	/* enum vl_lock_events */
  * a hash by tid that the loader made of it.
  */
 const volatile bool use_task_storage = true;
+/* tests only: on_switch reads past its context, refused (src/live.c, refuse_for_tests()) */
+const volatile bool test_refuse_switch = false;
 /*
  * 1 << enum vl_lock_class: rwsems besides i_rwsem whose holders are
  * tracked. Not const: a filesystem mounted later may bring a class.
@@ -1434,6 +1436,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	struct rec_slot slot = {};
 	struct nb_call *c;
 
+	if (test_refuse_switch)
+		return *(volatile __u64 *)((char *)ctx + 32760);
 	if (preempt)
 		return 0;
 	c = nb_get(prev, use_task_storage ? 0 : BPF_CORE_READ(prev, pid), false);

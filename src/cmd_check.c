@@ -176,6 +176,9 @@ static void print_summary(struct check *ck, FILE *f)
 		ck->live.nmethods, ck->live.nprims);
 	if (verbose && ck->live.prims_missing[0])
 		fprintf(f, "  not in kernel %s\n", ck->live.prims_missing);
+	for (i = 0; i < ck->live.ndropped; i++)
+		fprintf(f, "  NOT LOADED    %s: refused by the kernel: %s\n", ck->live.dropped[i].prog,
+			ck->live.dropped[i].why);
 	for (i = 0; i < ck->live.nfails; i++)
 		fprintf(f, "  NOT TRACED    %s (%s): %s\n", ck->live.fails[i].fn->name,
 			ck->live.fails[i].fn->roles[0].method, ck->live.fails[i].why);
@@ -325,6 +328,15 @@ static json_object *summary_json(struct check *ck)
 		json_object_array_add(nt, x);
 	}
 	json_object_object_add(o, "not_traced", nt);
+	nt = json_object_new_array();
+	for (i = 0; i < ck->live.ndropped; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "program", json_object_new_string(ck->live.dropped[i].prog));
+		json_object_object_add(x, "why", json_object_new_string(ck->live.dropped[i].why));
+		json_object_array_add(nt, x);
+	}
+	json_object_object_add(o, "programs_not_loaded", nt);
 	json_object_object_add(o, "whole_system", json_object_new_boolean(ck->all));
 	json_object_object_add(o, "workload_status", !ck->child ? NULL : json_object_new_int(
 		WIFEXITED(ck->status) ? WEXITSTATUS(ck->status) : 128 + WTERMSIG(ck->status)));

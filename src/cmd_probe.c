@@ -28,6 +28,12 @@ static const char *mode_check(const struct vl_caps *c, char *buf, size_t len)
 			 cap_reason(&c->cap[CAP_CHECK_LOAD], why, sizeof(why)));
 		return buf;
 	}
+	if (c->cap[CAP_CHECK_LOAD].detail[0]) {
+		snprintf(buf, len, "available, %s%s", c->cap[CAP_CHECK_LOAD].detail,
+			 c->cap[CAP_MODULE_BTF].ok ? "" : "; not for filesystems built as modules "
+			 "(no module BTF)");
+		return buf;
+	}
 	if (!c->cap[CAP_MODULE_BTF].ok)
 		return "available, but not for filesystems built as modules (no module BTF)";
 	return "available";
@@ -77,6 +83,9 @@ int do_probe(int argc, char **argv)
 
 			json_object_object_add(k, "ok", json_object_new_boolean(c.cap[i].ok));
 			json_object_object_add(k, "for", json_object_new_string(c.cap[i].what));
+			if (c.cap[i].ok && c.cap[i].detail[0])
+				json_object_object_add(k, "note",
+						       json_object_new_string(c.cap[i].detail));
 			if (!c.cap[i].ok) {
 				json_object_object_add(k, "step", json_object_new_string(
 					c.cap[i].step ? c.cap[i].step : ""));

@@ -69,6 +69,9 @@ struct vl_engine {
 	uint8_t lock_events;
 	struct vl_engine_stats st;
 	uint64_t *rule_checks;		/* per rule of rs: calls judged against it */
+	unsigned int missing;		/* 1 << enum vl_probe_kind the kernel refused */
+	char missing_why[VL_PROBE_MAX][256];	/* what the kernel said */
+	char missing_note[VL_PROBE_MAX][384];	/* what a rule then says */
 };
 
 struct vl_engine *engine_new(const struct vl_ruleset *rs, const struct vl_catalog *cat,
@@ -451,7 +454,8 @@ static __attribute__((noinline)) struct binding *bind_fn(struct vl_engine *e,
 
 			rules_struct_of_section(rule->section, ops, sizeof(ops));
 			if (strcmp(ops, fn->roles[k].ops_struct) ||
-			    strcmp(rule->method, fn->roles[k].method) || !engine_checks(rule, &why))
+			    strcmp(rule->method, fn->roles[k].method) ||
+			    !engine_rule_checked(e, rule, &why))
 				continue;
 			for (q = 0; q < rule->nreqs; q++) {
 				int slot = b->n;
@@ -469,6 +473,75 @@ static __attribute__((noinline)) struct binding *bind_fn(struct vl_engine *e,
 		}
 	}
 	return b;
+}
+
+/* The probes a rule's checks need beyond the method's entry. */
+static unsigned int rule_probes(const struct vl_rule *r)
+{
+	unsigned int need = 0;
+	int i;
+
+	if (r->prop == VL_PROP_MAY_BLOCK)
+		need |= 1u << VL_PROBE_SLEEPS | 1u << VL_PROBE_EXIT;
+	for (i = 0; i < r->nreqs; i++) {
+		const struct vl_req *q = &r->reqs[i];
+
+		if (q->kind == VL_REQ_LOCKS || q->kind == VL_REQ_MAY_RETURN_LOCKED ||
+		    q->kind == VL_REQ_HELD_UNLOCKS)
+			need |= 1u << VL_PROBE_EXIT;
+		if (q->mode == VL_RMODE_SHARED)
+			need |= 1u << VL_PROBE_READERS;
+	}
+	return need;
+}
+
+bool engine_rule_checked(const struct vl_engine *e, const struct vl_rule *r, const char **note)
+{
+	unsigned int lost;
+	int p;
+
+	if (!engine_checks(r, note))
+		return false;
+	lost = rule_probes(r) & e->missing;
+	if (!lost)
+		return true;
+	for (p = 0; !(lost & (1u << p)); p++)
+		;
+	*note = e->missing_note[p];
+	return false;
+}
+
+unsigned int engine_probes_missing(const struct vl_engine *e, const char **why)
+{
+	int p;
+
+	for (p = 0; p < VL_PROBE_MAX; p++)
+		why[p] = e->missing & (1u << p) ? e->missing_why[p] : NULL;
+	return e->missing;
+}
+
+void engine_probe_missing(struct vl_engine *e, enum vl_probe_kind p, const char *why)
+{
+	static const char *const what[VL_PROBE_MAX] = {
+		[VL_PROBE_SLEEPS] = "its probe of sleeps (sched_switch)",
+		[VL_PROBE_EXIT] = "its probe of method returns",
+		[VL_PROBE_READERS] = "its probes of rwsem reader holds",
+	};
+	char w[sizeof(e->missing_why[0])];
+	int i;
+
+	if (p >= VL_PROBE_MAX)
+		return;
+	e->missing |= 1u << p;
+	snprintf(w, sizeof(w), "%s", why);
+	memcpy(e->missing_why[p], w, sizeof(w));
+	snprintf(e->missing_note[p], sizeof(e->missing_note[p]),
+		 "not checked on this kernel: %s did not load (%s)", what[p], w);
+	/* bindings made before are recomputed without those rules */
+	for (i = 0; i < e->nbind; i++) {
+		free(e->bind[i].v);
+		memset(&e->bind[i], 0, sizeof(e->bind[i]));
+	}
 }
 
 static inline struct binding *binding_of(struct vl_engine *e, const struct vl_fn *fn)

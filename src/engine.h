@@ -58,6 +58,24 @@ void engine_set_lock_events(struct vl_engine *e, uint8_t lock_events);
 /* Whether vfslock checks @r; @note says how, or why not. */
 bool engine_checks(const struct vl_rule *r, const char **note);
 
+/*
+ * Probes the kernel may refuse without check failing whole, and what the
+ * rules that need them lose: their checks, with the reason said.
+ */
+enum vl_probe_kind {
+	VL_PROBE_SLEEPS,	/* sched_switch: may-block rules */
+	VL_PROBE_EXIT,		/* method exits: states at return, may-block */
+	VL_PROBE_READERS,	/* rwsem reader acquisitions: shared holds */
+	VL_PROBE_MAX,
+};
+
+/* @p did not load (@why): the rules that need it are not checked from now on. */
+void engine_probe_missing(struct vl_engine *e, enum vl_probe_kind p, const char *why);
+/* Probes missing so far, as a bit mask of 1 << enum vl_probe_kind, and why (NULL if not). */
+unsigned int engine_probes_missing(const struct vl_engine *e, const char **why);
+/* engine_checks(), less the rules whose probes this kernel refused. */
+bool engine_rule_checked(const struct vl_engine *e, const struct vl_rule *r, const char **note);
+
 /* Whether any checked rule applies to @fn: only those are traced. */
 bool engine_fn_checked(struct vl_engine *e, const struct vl_fn *fn);
 

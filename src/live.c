@@ -165,6 +165,19 @@ static struct bpf_insn *insns_for(const struct bpf_program *tmpl, uint64_t ip)
 }
 
 /*
+ * VFSLOCK_TEST_REFUSE=on_switch (tests only): the sleep probe reads past
+ * its context, which every verifier refuses, as a kernel whose verifier
+ * changed would refuse it: the suites show what check does then.
+ */
+static void refuse_for_tests(struct vl_live *lv)
+{
+	const char *name = getenv("VFSLOCK_TEST_REFUSE");
+
+	if (name && !strcmp(name, "on_switch"))
+		lv->skel->rodata->test_refuse_switch = true;
+}
+
+/*
  * Open the object and configure it for this kernel and @o: what
  * live_open() and the dry load share. Templates are left unloaded.
  */
@@ -193,6 +206,7 @@ static int open_skel(struct vl_live *lv, const struct vl_live_opts *o, char *err
 		bpf_map__set_max_entries(lv->skel->maps.task_recs, 1);
 	}
 
+	refuse_for_tests(lv);
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
 	bpf_object__for_each_program(p, lv->skel->obj) {
 		const char *t = sec_target(p);
@@ -221,16 +235,173 @@ static int open_skel(struct vl_live *lv, const struct vl_live_opts *o, char *err
 	return 0;
 }
 
-int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+/*
+ * Programs check can do without, and what is lost with each: a kernel that
+ * refuses one (a verifier that changed, a tracepoint that did) loses the
+ * rules that need it, said with the reason, instead of the whole check.
+ * The method templates and the task probes are needed by everything.
+ */
+static const struct {
+	const char *name;
+	int kind;		/* enum vl_probe_kind, or -1: nothing but a note */
+	const char *loses;
+} optional_progs[] = {
+	{ "on_switch", VL_PROBE_SLEEPS, "sleeps inside methods that may not block" },
+	{ "method_exit_any", VL_PROBE_EXIT, "states at method return, sleeps" },
+	{ "down_read_e", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_killable_x", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_interruptible_x", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_trylock_x", VL_PROBE_READERS, "reader holds" },
+	{ "up_read_e", VL_PROBE_READERS, "reader holds" },
+	{ "downgrade_write_e", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_nested_e", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_killable_nested_x", VL_PROBE_READERS, "reader holds" },
+	{ "down_read_non_owner_e", VL_PROBE_READERS, "reader holds" },
+	{ "up_read_non_owner_e", VL_PROBE_READERS, "reader holds" },
+	{ "down_write_e", -1, "exclusive holds rebuilt (read from the lock words still)" },
+	{ "down_write_killable_x", -1, "exclusive holds rebuilt (read from the lock words still)" },
+	{ "down_write_trylock_x", -1, "exclusive holds rebuilt (read from the lock words still)" },
+	{ "down_write_nested_e", -1, "exclusive holds rebuilt (read from the lock words still)" },
+	{ "down_write_killable_nested_x", -1,
+	  "exclusive holds rebuilt (read from the lock words still)" },
+	{ "_down_write_nest_lock_e", -1, "exclusive holds rebuilt (read from the lock words still)" },
+	{ "up_write_e", -1, "exclusive holds rebuilt (read from the lock words still)" },
+};
+
+static int optional_prog(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(optional_progs); i++)
+		if (!strcmp(optional_progs[i].name, name))
+			return i;
+	return -1;
+}
+
+bool live_dropped(const struct vl_live *lv, const char *name)
+{
+	int i;
+
+	for (i = 0; i < lv->ndropped; i++)
+		if (!strcmp(lv->dropped[i].prog, name))
+			return true;
+	return false;
+}
+
+/*
+ * What libbpf says while the object loads: which program it failed on,
+ * and the verifier's last word on it (the line before its statistics).
+ * Its messages are passed on only with -v: a refusal check gets over is
+ * said once, in its report.
+ */
+static struct {
+	libbpf_print_fn_t prev;
+	char prog[64];
+	char why[160];
+} load_log;
+
+static void verifier_reason(const char *msg)
+{
+	const char *end = strstr(msg, "-- END PROG LOAD LOG --"), *b, *e;
+
+	while (end && end > msg) {
+		for (e = end; e > msg && e[-1] == '\n'; e--)
+			;
+		for (b = e; b > msg && b[-1] != '\n'; b--)
+			;
+		if (e > b && strncmp(b, "processed ", 10) && strncmp(b, "verification time", 17) &&
+		    strncmp(b, "stack depth", 11)) {
+			snprintf(load_log.why, sizeof(load_log.why), "%.*s", (int)(e - b), b);
+			return;
+		}
+		end = b;
+	}
+}
+
+static int catch_load(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char *msg = NULL;
+	const char *p;
+	va_list copy;
+	int n;
+
+	va_copy(copy, args);
+	n = vasprintf(&msg, fmt, copy);
+	va_end(copy);
+	if (n >= 0 && level == LIBBPF_WARN) {
+		/* "prog 'NAME': failed to load: -22" */
+		if ((p = strstr(msg, "prog '")) && strstr(p, "': failed to load"))
+			sscanf(p + 6, "%63[^']", load_log.prog);
+		if (strstr(msg, "-- END PROG LOAD LOG --"))
+			verifier_reason(msg);
+	}
+	free(n >= 0 ? msg : NULL);
+	if (level == LIBBPF_WARN && verbose < 1)
+		return 0;
+	return load_log.prev ? load_log.prev(level, fmt, args) : 0;
+}
+
+/*
+ * Open, configure (@prepare: the templates' targets) and load; a program
+ * check can do without that the kernel refuses is left out, the engine
+ * told, and the load made again without it.
+ */
+static int load_dropping(struct vl_live *lv, const struct vl_live_opts *o,
+			 int (*prepare)(struct vl_live *, const struct vl_live_opts *, char *,
+					size_t),
+			 char *err, size_t errlen)
 {
 	struct bpf_program *p;
-	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *any = NULL;
-	int i, ret;
+	int ret, k, i;
 
-	memset(lv, 0, sizeof(*lv));
-	ret = open_skel(lv, o, err, errlen);
-	if (ret)
-		return ret;
+	for (;;) {
+		ret = open_skel(lv, o, err, errlen);
+		if (ret)
+			return ret;
+		for (i = 0; i < lv->ndropped; i++) {
+			p = bpf_object__find_program_by_name(lv->skel->obj, lv->dropped[i].prog);
+			if (p)
+				bpf_program__set_autoload(p, false);
+		}
+		ret = prepare(lv, o, err, errlen);
+		if (ret)
+			return ret;
+		memset(&load_log, 0, sizeof(load_log));
+		load_log.prev = libbpf_set_print(catch_load);
+		ret = vfslock_bpf__load(lv->skel);
+		libbpf_set_print(load_log.prev);
+		if (!ret)
+			return 0;
+		k = load_log.prog[0] ? optional_prog(load_log.prog) : -1;
+		if (k < 0 || lv->ndropped == (int)ARRAY_SIZE(lv->dropped)) {
+			snprintf(err, errlen, "loading the BPF programs: %s%s%s%s%s (run with -vv for "
+				 "the verifier log)", load_log.prog, load_log.prog[0] ? ": " : "",
+				 strerror(-ret), load_log.why[0] ? ": " : "", load_log.why);
+			return ret;
+		}
+		snprintf(lv->dropped[lv->ndropped].prog, sizeof(lv->dropped[0].prog), "%s",
+			 load_log.prog);
+		snprintf(lv->dropped[lv->ndropped].why, sizeof(lv->dropped[0].why),
+			 "%s%s%s; without it: %s", strerror(-ret), load_log.why[0] ? ": " : "",
+			 load_log.why, optional_progs[k].loses);
+		if (optional_progs[k].kind >= 0 && o->eng)
+			engine_probe_missing(o->eng, optional_progs[k].kind,
+					     lv->dropped[lv->ndropped].why);
+		lv->ndropped++;
+		vfslock_bpf__destroy(lv->skel);
+		lv->skel = NULL;
+		lv->nprims = 0;
+		lv->prims_missing[0] = '\0';
+	}
+}
+
+/* The templates' attach targets: the first traced method of each arity. */
+static int prepare_templates(struct vl_live *lv, const struct vl_live_opts *o, char *err,
+			     size_t errlen)
+{
+	const struct vl_fn *first[VL_MAX_ARGS + 1] = { NULL }, *any = NULL;
+	struct bpf_program *p;
+	int i, ret;
 
 	/*
 	 * One loaded template per argument count, and one for exits; the
@@ -248,8 +419,7 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 			first[fn->nargs] = fn;
 		any = any ? any : fn;
 	}
-	bpf_program__set_autoattach(lv->skel->progs.on_switch, false);
-	if (any) {
+	if (any && !live_dropped(lv, "method_exit_any")) {
 		p = lv->skel->progs.method_exit_any;
 		bpf_program__set_autoload(p, true);
 		ret = bpf_program__set_attach_target(p, 0, any->name);
@@ -272,13 +442,17 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 			return ret;
 		}
 	}
+	return 0;
+}
 
-	ret = vfslock_bpf__load(lv->skel);
-	if (ret) {
-		snprintf(err, errlen, "loading the BPF programs: %s (run with -vv for the verifier log)",
-			 strerror(-ret));
+int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(lv, 0, sizeof(*lv));
+	ret = load_dropping(lv, o, prepare_templates, err, errlen);
+	if (ret)
 		return ret;
-	}
 	lv->rb = ring_buffer__new(bpf_map__fd(lv->skel->maps.events),
 				  (ring_buffer_sample_fn)o->on_record, o->ctx, NULL);
 	if (!lv->rb) {
@@ -296,40 +470,48 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
  */
 static const char *const dry_targets[] = { "simple_lookup", "generic_permission", "vfs_mkdir" };
 
-int live_dry_load(struct kbtf *kb, char *err, size_t errlen)
+static const char *dry_target;
+
+/* Every template on one function: any will do for a load that attaches nothing. */
+static int prepare_dry(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, lv->skel->obj) {
+		if (!is_template(p) || live_dropped(lv, bpf_program__name(p)))
+			continue;
+		bpf_program__set_autoload(p, true);
+		bpf_program__set_attach_target(p, 0, dry_target);
+	}
+	return 0;
+}
+
+int live_dry_load(struct kbtf *kb, char *err, size_t errlen, char *without, size_t wlen)
 {
 	struct vl_live_opts o = {
 		.lock_events = VL_LOCK_EVENTS_ALL, .ring_bytes = 1 << 20, .kb = kb,
 	};
 	struct vl_live lv = { 0 };
-	const char *target = NULL;
 	struct bpf_program *p;
 	struct kbtf_func kf;
-	size_t i;
+	size_t i, n = 0;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(dry_targets) && !target; i++)
+	dry_target = NULL;
+	for (i = 0; i < ARRAY_SIZE(dry_targets) && !dry_target; i++)
 		if (!kbtf__find_func(kb, dry_targets[i], "", &kf))
-			target = dry_targets[i];
-	if (!target) {
+			dry_target = dry_targets[i];
+	if (!dry_target) {
 		snprintf(err, errlen, "no function to load the method templates on");
 		return -ENOENT;
 	}
-	ret = open_skel(&lv, &o, err, errlen);
+	without[0] = '\0';
+	ret = load_dropping(&lv, &o, prepare_dry, err, errlen);
 	if (ret)
 		goto out;
-	bpf_object__for_each_program(p, lv.skel->obj) {
-		if (!is_template(p))
-			continue;
-		bpf_program__set_autoload(p, true);
-		bpf_program__set_attach_target(p, 0, target);
-	}
-	ret = vfslock_bpf__load(lv.skel);
-	if (ret) {
-		snprintf(err, errlen, "loading the programs: %s (run with -vv for the verifier log)",
-			 strerror(-ret));
-		goto out;
-	}
+	for (i = 0; i < (size_t)lv.ndropped && n < wlen; i++)
+		n += snprintf(without + n, wlen - n, "%s%s (%s)", i ? "; " : "", lv.dropped[i].prog,
+			      lv.dropped[i].why);
 	/* and one clone of each template, as check makes them */
 	bpf_object__for_each_program(p, lv.skel->obj) {
 		LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type =
@@ -337,7 +519,7 @@ int live_dry_load(struct kbtf *kb, char *err, size_t errlen)
 		struct bpf_insn *insns;
 		int fd;
 
-		if (!is_template(p))
+		if (!is_template(p) || bpf_program__fd(p) < 0)
 			continue;
 		insns = insns_for(p, 0xffffffff81000000ULL);
 		if (!insns) {

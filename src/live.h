@@ -59,6 +59,11 @@ struct vl_live {
 	int nprims;			/* lock primitives attached */
 	struct bpf_link *switch_link;	/* sched_switch, once a method may not block */
 	char prims_missing[256];	/* those the kernel lacks */
+	int ndropped;			/* programs the kernel refused and check does without */
+	struct {
+		char prog[64];
+		char why[256];
+	} dropped[8];
 };
 
 /* Open, configure, load; nothing attached yet. Errors in @err. */
@@ -66,10 +71,13 @@ int live_open(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_
 /*
  * Load check's programs as live_open() would, and a clone of each method
  * template, attaching nothing: whether check can run here. 0, or a
- * negative errno with @err saying what failed.
+ * negative errno with @err saying what failed; @without: the programs the
+ * kernel refused and check would do without, and what that leaves out.
  */
-int live_dry_load(struct kbtf *kb, char *err, size_t errlen);
+int live_dry_load(struct kbtf *kb, char *err, size_t errlen, char *without, size_t wlen);
 int live_watch_task(struct vl_live *lv, uint32_t tid);
+/* Whether program @name was left out because the kernel refused it. */
+bool live_dropped(const struct vl_live *lv, const char *name);
 /* Attach lock primitives and every checked method implementation. */
 int live_attach(struct vl_live *lv, const struct vl_live_opts *o, char *err, size_t errlen);
 /*

@@ -227,10 +227,16 @@ void caps_probe_loads(struct vl_caps *c)
 	} else if (!(kb = kbtf__open())) {
 		fail(&c->cap[CAP_CHECK_LOAD], "open BTF", errno);
 	} else {
-		ret = live_dry_load(kb, err, sizeof(err));
+		char without[sizeof(c->cap[0].detail)];
+
+		ret = live_dry_load(kb, err, sizeof(err), without, sizeof(without));
 		if (!ret)
 			ret = discover_dry_load(kb, err, sizeof(err));
 		dry_load(&c->cap[CAP_CHECK_LOAD], ret, err);
+		/* loaded, less what the kernel refused: said in the detail */
+		if (!ret && without[0])
+			snprintf(c->cap[CAP_CHECK_LOAD].detail, sizeof(c->cap[0].detail), "without %.180s",
+				 without);
 		kbtf__free(kb);
 	}
 	if (!caps_contention(c)) {
@@ -246,7 +252,9 @@ void caps_probe_loads(struct vl_caps *c)
 
 const char *cap_reason(const struct vl_cap *c, char *buf, size_t len)
 {
-	if (c->ok)
+	if (c->ok && c->detail[0])
+		snprintf(buf, len, "%s: available, %s", c->name, c->detail);
+	else if (c->ok)
 		snprintf(buf, len, "%s: available", c->name);
 	else if (c->detail[0])
 		snprintf(buf, len, "%s: %s: %s", c->name, c->step ? c->step : "probe", c->detail);

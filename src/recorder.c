@@ -114,12 +114,13 @@ static int setup_checks(struct vl_recorder *r, char *err, size_t errlen)
 				strerror(-ret)), ret;
 	r->s.eng = engine_new(r->s.rs, &r->s.cat, ks);
 	engine_set_lock_events(r->s.eng, r->s.lock_events);
-	r->s.traced = xcalloc(VL_CATALOG_MAX, 1);
-	for (i = 0; i < r->s.cat.nfns; i++)
-		r->s.traced[i] = engine_fn_checked(r->s.eng, &r->s.cat.fns[i]);
 	lo = live_opts(r);
 	ret = live_open(&r->live, &lo, err, errlen);
 	r->live_open = true;
+	/* after the load: the rules of probes the kernel refused are not traced */
+	r->s.traced = xcalloc(VL_CATALOG_MAX, 1);
+	for (i = 0; i < r->s.cat.nfns; i++)
+		r->s.traced[i] = engine_fn_checked(r->s.eng, &r->s.cat.fns[i]);
 	return ret;
 }
 

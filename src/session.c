@@ -46,6 +46,11 @@ static json_object *catalog_json(const struct vl_session *s)
 	return a;
 }
 
+/* The META names of enum vl_probe_kind. */
+static const char *const probe_key[VL_PROBE_MAX] = {
+	[VL_PROBE_SLEEPS] = "sleeps", [VL_PROBE_EXIT] = "exit", [VL_PROBE_READERS] = "readers",
+};
+
 char *session_meta_json(const struct vl_session *s)
 {
 	json_object *o = json_object_new_object(), *m = json_object_new_array(), *r;
@@ -57,6 +62,16 @@ char *session_meta_json(const struct vl_session *s)
 	json_object_object_add(o, "lock_events", json_object_new_string(
 		s->lock_events == VL_LOCK_EVENTS_ALL ? "all" : "readers"));
 	json_object_object_add(o, "all_calls", json_object_new_boolean(s->all_calls));
+	if (s->eng) {
+		const char *why[VL_PROBE_MAX];
+		unsigned int missing = engine_probes_missing(s->eng, why);
+		json_object *pm = json_object_new_object();
+
+		for (i = 0; i < VL_PROBE_MAX; i++)
+			if (missing & (1u << i))
+				json_object_object_add(pm, probe_key[i], json_object_new_string(why[i]));
+		json_object_object_add(o, "probes_missing", pm);
+	}
 	if (s->rs) {
 		r = json_object_new_object();
 		json_object_object_add(r, "source", json_object_new_string(s->rs->source));
@@ -193,6 +208,19 @@ int session_load_meta(struct vl_session *s, const char *json, size_t len, char *
 		goto out;
 	s->lock_events = !strcmp(str, "all") ? VL_LOCK_EVENTS_ALL : VL_LOCK_EVENTS_READERS;
 	s->all_calls = json_object_object_get_ex(o, "all_calls", &v) && json_object_get_boolean(v);
+	/* absent in recordings older than it: nothing was refused then */
+	if (json_object_object_get_ex(o, "probes_missing", &v) &&
+	    json_object_is_type(v, json_type_object)) {
+		for (i = 0; i < VL_PROBE_MAX; i++) {
+			json_object *w;
+
+			if (!json_object_object_get_ex(v, probe_key[i], &w))
+				continue;
+			s->probes_missing |= 1u << i;
+			snprintf(s->probe_why[i], sizeof(s->probe_why[i]), "%s",
+				 json_object_get_string(w));
+		}
+	}
 	if (json_object_object_get_ex(o, "rules", &v)) {
 		const char *src = str_of(v, "source", "rules", err, errlen);
 		const char *ver = src ? str_of(v, "version", "rules", err, errlen) : NULL;
@@ -240,6 +268,7 @@ out:
 void session_start(struct vl_session *s)
 {
 	struct vl_sink sink;
+	int i;
 
 	if (s->started)
 		return;
@@ -248,6 +277,9 @@ void session_start(struct vl_session *s)
 	if (!s->eng && s->rs && s->cat.nfns) {
 		s->eng = engine_new(s->rs, &s->cat, s->ks);
 		engine_set_lock_events(s->eng, s->lock_events);
+		for (i = 0; i < VL_PROBE_MAX; i++)
+			if (s->probes_missing & (1u << i))
+				engine_probe_missing(s->eng, i, s->probe_why[i]);
 	}
 	s->pipe.eng = s->eng;
 	s->rep = report_new(s->ks, &s->mounts, &s->cat);

@@ -33,6 +33,9 @@ struct vl_session {
 	uint8_t lock_events;		/* enum vl_lock_events streamed */
 	bool all_calls;			/* every method call streamed, compliant ones too */
 	char rec_rules[160];		/* the rules the recording was made under */
+	/* probes the recorded kernel refused (enum vl_probe_kind): judged without them */
+	unsigned int probes_missing;
+	char probe_why[VL_PROBE_MAX][256];
 	struct vl_ruleset *rs;		/* the rules judged against (NULL: contention only) */
 	struct ksyms *ks;
 	struct vl_mounts mounts;

@@ -139,6 +139,44 @@ else:
               f"(exit {p.returncode}, {r and r['check']['deviations']} vs "
               f"{f['check']['deviations']})")
 
+# --- a program the kernel refuses: its rules unchecked, the rest goes on
+if not os.path.exists(os.path.join(share, "refuse")):
+    print(f"# {tag} a refused program: not tried on this kernel (VFSLOCK_MATRIX_REFUSE)")
+elif not os.path.exists(os.path.join(share, "vl_badcall.skipped")):
+    import xml.etree.ElementTree as ET
+
+    def cases(name):
+        try:
+            root = ET.parse(os.path.join(share, name + ".xml")).getroot()
+        except (OSError, ET.ParseError):
+            return None
+        return {c.get("name") for c in root.iter("testcase")}
+
+    a, x = load("all"), load("refused")
+    ca, cx = cases("all"), cases("refused")
+    if a and x and ca is not None and cx is not None:
+        nl = x.get("programs_not_loaded", [])
+        check(rc("refused") == 1 and any(d["rule"] == "inode_operations.lookup.i_rwsem"
+                                          for d in x["deviation_list"]),
+              f"{tag} on_switch refused: check goes on, the lookup fault found (exit "
+              f"{rc('refused')})")
+        check([n["program"] for n in nl] == ["on_switch"] and
+              "sleeps" in nl[0]["why"] and "NOT LOADED    on_switch" in text("refused.out"),
+              f"{tag} on_switch refused: named not loaded, with the verifier's reason and "
+              f"what it leaves out ({nl})")
+        mb_all = {c for c in ca if ".may_block" in c}
+        mb_refused = {c for c in cx if ".may_block" in c}
+        check(mb_all and not mb_refused and (ca - mb_all) <= cx,
+              f"{tag} on_switch refused: the may-block rules judged with every probe "
+              f"({sorted(mb_all)[:3]}...) are not judged without it, the others are")
+    pr = load("probe-refused")
+    if pr:
+        note = pr["capabilities"]["check_load"].get("note", "")
+        check(pr["capabilities"]["check_load"]["ok"] and "on_switch" in note and
+              "on_switch" in pr["modes"]["check"],
+              f"{tag} probe with on_switch refused: check available, without on_switch, "
+              f"said ({pr['modes']['check'][:120]})")
+
 # --- vlrefs breaking two rules
 if os.path.exists(os.path.join(share, "vlrefs.skipped")):
     skip("vlrefs' faults", text("vlrefs.skipped").split(": ", 1)[-1].strip())
