@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "insn_patch.h"
 #include "live.h"
 #include "vfslock_filter.h"
 #include "util.h"
@@ -143,21 +144,11 @@ static bool excl_only(const struct vfslock_bpf *skel, const struct bpf_program *
  */
 static struct bpf_insn *insns_for(const struct bpf_program *tmpl, uint64_t ip)
 {
-	size_t n = bpf_program__insn_cnt(tmpl), i, found = 0;
+	size_t n = bpf_program__insn_cnt(tmpl);
 	struct bpf_insn *v = xcalloc(n, sizeof(*v));
 
 	memcpy(v, bpf_program__insns(tmpl), n * sizeof(*v));
-	for (i = 0; i + 1 < n; i++) {
-		if (v[i].code != (BPF_LD | BPF_IMM | BPF_DW) || v[i].src_reg ||
-		    (uint32_t)v[i].imm != (uint32_t)VL_FN_IP_MARK ||
-		    (uint32_t)v[i + 1].imm != (uint32_t)(VL_FN_IP_MARK >> 32))
-			continue;
-		v[i].imm = (int32_t)(uint32_t)ip;
-		v[i + 1].imm = (int32_t)(uint32_t)(ip >> 32);
-		found++;
-		i++;
-	}
-	if (!found) {
+	if (!patch_imm64(v, n, VL_FN_IP_MARK, ip)) {
 		free(v);
 		return NULL;
 	}

@@ -845,6 +845,48 @@ static void test_kernel_filter_config(void **state)
 	assert_int_equal(cfg.need[1].mode, VL_MODE_EXCL);
 }
 
+/*
+ * A probe the kernel refused: the rules that need it are unbound, said
+ * with the reason, and the kernel filter no longer asks for what they
+ * needed; the others are judged as before.
+ */
+static void test_probe_refused(void **state)
+{
+	struct fixture *fx = *state;
+	const struct vl_rule *mb = rules_find(fx->rs, "dentry_operations.d_hash.may_block");
+	const struct vl_rule *lk = rules_find(fx->rs, "inode_operations.lookup.i_rwsem");
+	struct vl_method_cfg cfg;
+	const char *why[VL_PROBE_MAX], *note;
+
+	assert_non_null(mb);
+	assert_non_null(lk);
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_D_HASH), &cfg);
+	assert_true(cfg.flags & VL_CFG_NO_BLOCK);
+	assert_true(engine_rule_checked(fx->eng, mb, &note));
+	assert_int_equal(engine_probes_missing(fx->eng, why), 0);
+
+	engine_probe_missing(fx->eng, VL_PROBE_SLEEPS, "Permission denied: invalid access");
+	assert_int_equal(engine_probes_missing(fx->eng, why), 1u << VL_PROBE_SLEEPS);
+	assert_string_equal(why[VL_PROBE_SLEEPS], "Permission denied: invalid access");
+	assert_false(engine_rule_checked(fx->eng, mb, &note));
+	assert_non_null(strstr(note, "sched_switch"));
+	assert_non_null(strstr(note, "Permission denied"));
+	/* ->d_hash had only its may-block rule: nothing is traced for it now */
+	assert_false(engine_fn_checked(fx->eng, catalog_get(&fx->cat, F_D_HASH)));
+	/* a sleep in it is no deviation any more */
+	context_call(fx, F_D_HASH, VL_EV_METHOD_BLOCK, VL_MF_SUSPECT, NULL);
+	assert_int_equal(fx->seen.n, 0);
+	/* ->lookup's lock rule needs no sleep probe */
+	assert_true(engine_rule_checked(fx->eng, lk, &note));
+	engine_method_cfg(fx->eng, catalog_get(&fx->cat, F_LOOKUP), &cfg);
+	assert_int_equal(cfg.nneeds, 1);
+
+	/* without reader probes, a rule asking for a shared hold goes too */
+	engine_probe_missing(fx->eng, VL_PROBE_READERS, "gone");
+	assert_false(engine_rule_checked(fx->eng, lk, &note));
+	assert_non_null(strstr(note, "reader holds"));
+}
+
 static uint64_t checks_of(struct fixture *fx, const char *id)
 {
 	const struct vl_rule *r = rules_find(fx->rs, id);
@@ -1046,6 +1088,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_filter_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_read_by_kernel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blocking_and_rcu_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_at_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_dir_rename_mutex, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_calls_met_count_as_checks, setup, teardown),
