@@ -198,6 +198,8 @@ static int open_skel(struct vl_live *lv, const struct vl_live_opts *o, char *err
 	}
 
 	refuse_for_tests(lv);
+	/* attached once some method may not block (attach_fns()) */
+	bpf_program__set_autoattach(lv->skel->progs.on_switch, false);
 	/* Lock primitives this kernel lacks (the _nested forms without lockdep). */
 	bpf_object__for_each_program(p, lv->skel->obj) {
 		const char *t = sec_target(p);
