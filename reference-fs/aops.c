@@ -68,32 +68,19 @@ static int vlrefs_read_folio(struct file *file, struct folio *folio)
 	return 0;
 }
 
-/* Find or make the folio at @pos, locked, with a reference. */
-static struct folio *vlrefs_write_folio(struct address_space *mapping, loff_t pos)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	return __filemap_get_folio(mapping, pos >> PAGE_SHIFT, FGP_WRITEBEGIN,
-				   mapping_gfp_mask(mapping));
-#else
-	struct page *page = grab_cache_page_write_begin(mapping, pos >> PAGE_SHIFT);
-
-	return page ? page_folio(page) : ERR_PTR(-ENOMEM);
-#endif
-}
-
 /*
  * i_rwsem exclusive; returns the folio locked. @fsdata comes in NULL from
  * generic_perform_write(), or as a struct vlrefs_prealloc from fallocate.
  */
-static int vlrefs_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
-			      unsigned int len, VL_WB_T **pagep, void **fsdata)
+static int vlrefs_write_begin(VL_WB_CALLER_T *caller, struct address_space *mapping, loff_t pos,
+			      unsigned int len, VL_WB_FLAGS_PARAM VL_WB_T **pagep, void **fsdata)
 {
 	struct vlrefs_prealloc *pa = *fsdata;
 	struct folio *folio;
 	int err;
 
 	lockdep_assert_held_write(&mapping->host->i_rwsem);
-	folio = vlrefs_write_folio(mapping, pos);
+	folio = vl_write_begin_folio(mapping, pos);
 	if (IS_ERR(folio))
 		return PTR_ERR(folio);
 	err = vlrefs_folio_count(folio);
@@ -107,11 +94,7 @@ static int vlrefs_write_begin(struct file *file, struct address_space *mapping, 
 
 		folio_zero_segments(folio, 0, from, from + len, folio_size(folio));
 	}
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	*pagep = folio;
-#else
-	*pagep = &folio->page;
-#endif
+	*pagep = vl_wb_out(folio);
 	if (pa && vlrefs_breaks_inode(VLREFS_WRITE_BEGIN_UNLOCKED, mapping->host)) {
 		/*
 		 * Fault: return the folio unlocked. Only to fallocate, which
@@ -125,10 +108,10 @@ static int vlrefs_write_begin(struct file *file, struct address_space *mapping, 
 }
 
 /* i_rwsem exclusive, folio locked; unlocks and puts the folio. */
-static int vlrefs_write_end(struct file *file, struct address_space *mapping, loff_t pos,
-			    unsigned int len, unsigned int copied, VL_WB_T *page, void *fsdata)
+static int vlrefs_write_end(VL_WB_CALLER_T *caller, struct address_space *mapping, loff_t pos,
+			    unsigned int len, unsigned int copied, VL_WB_T *wbp, void *fsdata)
 {
-	struct folio *folio = vl_wb_folio(page);
+	struct folio *folio = vl_wb_folio(wbp);
 	struct inode *inode = mapping->host;
 	struct vlrefs_prealloc *pa = fsdata;
 	loff_t last = pos + copied;
@@ -165,7 +148,7 @@ static bool vlrefs_dirty_folio(struct address_space *mapping, struct folio *foli
 static void vlrefs_invalidate_folio(struct folio *folio, size_t offset, size_t len)
 {
 	WARN_ON_ONCE(!folio_test_locked(folio));
-	lockdep_assert_held_write(&folio->mapping->invalidate_lock);
+	vl_assert_invalidate_locked(folio->mapping);
 	if (offset == 0 && len == folio_size(folio))
 		vlrefs_folio_uncount(folio);
 }
@@ -180,6 +163,35 @@ static bool vlrefs_release_folio(struct folio *folio, gfp_t gfp)
 	return true;
 }
 
+#ifdef VL_PAGE_AOPS
+/*
+ * The page methods of 5.10 (compat.h), where their prototypes differ from
+ * the folio ones: the same work, on the one page a folio is there.
+ */
+static int vlrefs_set_page_dirty(struct page *page)
+{
+	return vlrefs_dirty_folio(page->mapping, page);
+}
+
+static void vlrefs_invalidatepage(struct page *page, unsigned int offset, unsigned int len)
+{
+	vlrefs_invalidate_folio(page, offset, len);
+}
+
+static int vlrefs_releasepage(struct page *page, gfp_t gfp)
+{
+	return vlrefs_release_folio(page, gfp);
+}
+
+const struct address_space_operations vlrefs_aops = {
+	.readpage		= vlrefs_read_folio,
+	.write_begin		= vlrefs_write_begin,
+	.write_end		= vlrefs_write_end,
+	.set_page_dirty		= vlrefs_set_page_dirty,
+	.invalidatepage		= vlrefs_invalidatepage,
+	.releasepage		= vlrefs_releasepage,
+};
+#else
 const struct address_space_operations vlrefs_aops = {
 	.read_folio		= vlrefs_read_folio,
 	.write_begin		= vlrefs_write_begin,
@@ -188,3 +200,4 @@ const struct address_space_operations vlrefs_aops = {
 	.invalidate_folio	= vlrefs_invalidate_folio,
 	.release_folio		= vlrefs_release_folio,
 };
+#endif

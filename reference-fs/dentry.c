@@ -18,7 +18,12 @@
  * must not touch the inode. Nothing changes behind the VFS's back in
  * memory: every dentry stays valid.
  */
+#ifdef VL_D_REVALIDATE_DIR_NAME
+static int vlrefs_d_revalidate(struct inode *dir, const struct qstr *name, struct dentry *dentry,
+			       unsigned int flags)
+#else
 static int vlrefs_d_revalidate(struct dentry *dentry, unsigned int flags)
+#endif
 {
 	return 1;
 }

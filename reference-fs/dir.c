@@ -15,17 +15,10 @@
 
 #include "vlrefs.h"
 
-/*
- * Give @dentry its new inode and pin it. A dentry still in lookup (see
- * vlrefs_lookup()) must be hashed as well, which d_add() does.
- */
+/* Give @dentry its new inode and pin it until unlink (compat.h: how). */
 static void vlrefs_instantiate(struct dentry *dentry, struct inode *inode)
 {
-	if (d_in_lookup(dentry))
-		d_add(dentry, inode);
-	else
-		d_instantiate(dentry, inode);
-	dget(dentry);
+	vl_make_persistent(dentry, inode);
 }
 
 /* i_rwsem of @dir shared, or exclusive for an open with O_CREAT */
@@ -38,12 +31,16 @@ static struct dentry *vlrefs_lookup(struct inode *dir, struct dentry *dentry, un
 		/*
 		 * Fault: a name looked up is made at once, through ->create,
 		 * under the lock lookup was called with: shared for a plain
-		 * lookup, where ->create needs it exclusive.
+		 * lookup, where ->create needs it exclusive. The lookup is
+		 * done first (a negative dentry, hashed, as ->create is
+		 * always given): a dentry still in lookup cannot be pinned
+		 * (d_make_persistent(), 6.19).
 		 */
 		int err;
 
+		d_add(dentry, NULL);
 		vlrefs_fault_hit(VLREFS_CREATE_SHARED);
-		err = dir->i_op->create(VL_IDMAP, dir, dentry, S_IFREG | 0644, false);
+		err = dir->i_op->create(VL_NOP_IDMAP dir, dentry, S_IFREG | 0644 VL_CREATE_EXCL(false));
 		return err ? ERR_PTR(err) : NULL;
 	}
 	/* not found: a negative dentry, which d_delete lets go when unused */
@@ -57,12 +54,12 @@ static struct dentry *vlrefs_lookup(struct inode *dir, struct dentry *dentry, un
  * only when the caller's frame is on the stack, and create's call, the
  * last thing it does, compiles to a jump that leaves none.
  */
-static int vlrefs_new_node(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *dentry,
+static int vlrefs_new_node(VL_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 			   umode_t mode, dev_t dev)
 {
 	struct inode *inode;
 
-	inode = vlrefs_get_inode(idmap, dir->i_sb, dir, mode, dev);
+	inode = vlrefs_get_inode(VL_IDMAP_ARG dir->i_sb, dir, mode, dev);
 	if (!inode)
 		return -ENOSPC;
 	vlrefs_mark_name(inode, &dentry->d_name);
@@ -73,34 +70,35 @@ static int vlrefs_new_node(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *
 }
 
 /* i_rwsem of @dir exclusive, for mknod, create, mkdir and symlink alike */
-static int vlrefs_mknod(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *dentry,
+static int vlrefs_mknod(VL_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 			umode_t mode, dev_t dev)
 {
 	lockdep_assert_held_write(&dir->i_rwsem);
-	return vlrefs_new_node(idmap, dir, dentry, mode, dev);
+	return vlrefs_new_node(VL_IDMAP_ARG dir, dentry, mode, dev);
 }
 
-static int vlrefs_create(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *dentry,
-			 umode_t mode, bool excl)
+static int vlrefs_create(VL_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+			 umode_t mode VL_CREATE_EXCL_PARAM)
 {
 	lockdep_assert_held_write(&dir->i_rwsem);
-	return vlrefs_new_node(idmap, dir, dentry, mode | S_IFREG, 0);
+	return vlrefs_new_node(VL_IDMAP_ARG dir, dentry, mode | S_IFREG, 0);
 }
 
-static int vlrefs_mkdir(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *dentry,
-			umode_t mode)
+/* the dentry it was given is the one used: NULL from 6.15 (compat.h) */
+static VL_MKDIR_T vlrefs_mkdir(VL_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
+			       umode_t mode)
 {
 	int err;
 
 	lockdep_assert_held_write(&dir->i_rwsem);
-	err = vlrefs_new_node(idmap, dir, dentry, mode | S_IFDIR, 0);
+	err = vlrefs_new_node(VL_IDMAP_ARG dir, dentry, mode | S_IFDIR, 0);
 	/* the child's ".." */
 	if (!err)
 		inc_nlink(dir);
-	return err;
+	return VL_MKDIR_RET(err);
 }
 
-static int vlrefs_symlink(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *dentry,
+static int vlrefs_symlink(VL_IDMAP_PARAM struct inode *dir, struct dentry *dentry,
 			  const char *symname)
 {
 	size_t len = strlen(symname);
@@ -111,7 +109,7 @@ static int vlrefs_symlink(VL_IDMAP_T *idmap, struct inode *dir, struct dentry *d
 	target = kmemdup(symname, len + 1, GFP_KERNEL);
 	if (!target)
 		return -ENOMEM;
-	inode = vlrefs_get_inode(idmap, dir->i_sb, dir, S_IFLNK | 0777, 0);
+	inode = vlrefs_get_inode(VL_IDMAP_ARG dir->i_sb, dir, S_IFLNK | 0777, 0);
 	if (!inode) {
 		kfree(target);
 		return -ENOSPC;
@@ -152,7 +150,7 @@ static int vlrefs_unlink(struct inode *dir, struct dentry *dentry)
 	vlrefs_touch(dir);
 	drop_nlink(inode);
 	/* the pin taken at creation: the last dput frees the name */
-	dput(dentry);
+	vl_make_discardable(dentry);
 	return 0;
 }
 
@@ -172,7 +170,7 @@ static int vlrefs_rmdir(struct inode *dir, struct dentry *dentry)
  * i_rwsem exclusive on both parents, on the non-directories involved and
  * on a directory that changes parent; s_vfs_rename_mutex across parents.
  */
-static int vlrefs_rename(VL_IDMAP_T *idmap, struct inode *old_dir, struct dentry *old_dentry,
+static int vlrefs_rename(VL_IDMAP_PARAM struct inode *old_dir, struct dentry *old_dentry,
 			 struct inode *new_dir, struct dentry *new_dentry, unsigned int flags)
 {
 	struct inode *inode = d_inode(old_dentry);
@@ -186,7 +184,7 @@ static int vlrefs_rename(VL_IDMAP_T *idmap, struct inode *old_dir, struct dentry
 	if (flags & RENAME_EXCHANGE) {
 		vlrefs_mark_name(inode, &new_dentry->d_name);
 		vlrefs_mark_name(victim, &old_dentry->d_name);
-		return simple_rename_exchange(old_dir, old_dentry, new_dir, new_dentry);
+		return vl_rename_exchange(old_dir, old_dentry, new_dir, new_dentry);
 	}
 	/* RENAME_NOREPLACE: the VFS saw new_dentry negative under the locks held */
 	if (victim) {
@@ -209,15 +207,15 @@ static int vlrefs_rename(VL_IDMAP_T *idmap, struct inode *old_dir, struct dentry
 	return 0;
 }
 
-/* no i_rwsem: the file has no name yet */
-static int vlrefs_tmpfile(VL_IDMAP_T *idmap, struct inode *dir, struct file *file, umode_t mode)
+/* no i_rwsem: the file has no name yet (@tmp: the open file from 6.1, its dentry before) */
+static int vlrefs_tmpfile(VL_IDMAP_PARAM struct inode *dir, VL_TMPFILE_T *tmp, umode_t mode)
 {
-	struct inode *inode = vlrefs_get_inode(idmap, dir->i_sb, dir, mode, 0);
+	struct inode *inode = vlrefs_get_inode(VL_IDMAP_ARG dir->i_sb, dir, mode, 0);
 
 	if (!inode)
 		return -ENOSPC;
-	d_tmpfile(file, inode);
-	return finish_open_simple(file, 0);
+	d_tmpfile(tmp, inode);
+	return vl_finish_tmpfile(tmp);
 }
 
 const struct inode_operations vlrefs_dir_iops = {

@@ -10,8 +10,9 @@
  * name, or a name being looked up or unlinked): the rest of the system
  * stays compliant. Each leaves the kernel able to go on: a lock left taken
  * is dropped later on the side, and a method that sleeps where it must not
- * does so only where the kernel is not atomic. docs/reference-fs.md has
- * the table, and how to trigger each from a shell.
+ * does so only where the kernel is not atomic. A fault this kernel does
+ * not let vlrefs make is refused, and the "faults" parameter says why.
+ * docs/reference-fs.md has the table, and how to trigger each from a shell.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,6 +40,21 @@ static const char *const vlrefs_fault_names[VLREFS_NR_FAULTS] = {
 };
 
 static unsigned long vlrefs_faults;
+
+/*
+ * Why @fault cannot be made on this kernel, or NULL. sleep_drop_inode
+ * sleeps only where i_lock is the one thing making the context atomic,
+ * which it reads from preempt_count(): without CONFIG_PREEMPT_COUNT
+ * (Debian's 5.10, CONFIG_PREEMPT_VOLUNTARY alone) spin_lock() counts
+ * nothing there and the fault would never happen. Such a fault is left
+ * out: refused by "break", and listed as such by "faults".
+ */
+static const char *vlrefs_fault_unavailable(enum vlrefs_fault fault)
+{
+	if (fault == VLREFS_SLEEP_DROP_INODE && !IS_ENABLED(CONFIG_PREEMPT_COUNT))
+		return "needs CONFIG_PREEMPT_COUNT, for preempt_count() to see i_lock held";
+	return NULL;
+}
 
 /* "name,name" (or "none"), newline-terminated */
 static int vlrefs_faults_print(char *buffer, size_t size, unsigned long faults)
@@ -76,6 +92,12 @@ static int vlrefs_break_set(const char *val, const struct kernel_param *kp)
 		if (i < 0) {
 			pr_warn("break: unknown fault '%s'\n", tok);
 			err = -EINVAL;
+			goto free_buf;
+		}
+		if (vlrefs_fault_unavailable(i)) {
+			pr_warn("break: %s cannot be made on this kernel: %s\n", tok,
+				vlrefs_fault_unavailable(i));
+			err = -EOPNOTSUPP;
 			goto free_buf;
 		}
 		faults |= BIT(i);
@@ -124,6 +146,26 @@ static const struct kernel_param_ops vlrefs_break_hits_ops = {
 };
 module_param_cb(break_hits, &vlrefs_break_hits_ops, NULL, 0444);
 MODULE_PARM_DESC(break_hits, "how many times each fault broke its rule");
+
+/* one line per fault: "NAME", or "NAME unavailable: WHY" where it cannot be made */
+static int vlrefs_faults_get(char *buffer, const struct kernel_param *kp)
+{
+	int i, len = 0;
+
+	for (i = 0; i < VLREFS_NR_FAULTS; i++) {
+		const char *why = vlrefs_fault_unavailable(i);
+
+		len += scnprintf(buffer + len, PAGE_SIZE - len, "%s%s%s\n", vlrefs_fault_names[i],
+				 why ? " unavailable: " : "", why ?: "");
+	}
+	return len;
+}
+
+static const struct kernel_param_ops vlrefs_faults_ops = {
+	.get	= vlrefs_faults_get,
+};
+module_param_cb(faults, &vlrefs_faults_ops, NULL, 0444);
+MODULE_PARM_DESC(faults, "the faults this kernel lets vlrefs make, and why not the others");
 
 bool vlrefs_is_break_name(const unsigned char *name, unsigned int len)
 {
@@ -207,7 +249,7 @@ void vlrefs_fault_setattr_unlocked(struct file *file)
 		return;
 	attr.ia_mtime = attr.ia_ctime = current_time(inode);
 	vlrefs_fault_hit(VLREFS_SETATTR_UNLOCKED);
-	inode->i_op->setattr(VL_FILE_IDMAP(file), dentry, &attr);
+	inode->i_op->setattr(VL_FILE_IDMAP(file) dentry, &attr);
 }
 
 /*
@@ -247,7 +289,7 @@ void vlrefs_unlock_folio_later(struct folio *folio, bool after_relock)
 {
 	struct vlrefs_unlock_work *uw;
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+#ifndef VL_FOLIO_UNLOCK_TOGGLES
 	/* folio_unlock() clears the bit: the caller's unlock leaves nothing to undo */
 	if (after_relock)
 		return;

@@ -13,10 +13,7 @@
 #include <linux/pagemap.h>
 #include <linux/splice.h>
 #include <linux/uio.h>
-#include <linux/version.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#include <linux/filelock.h>
-#endif
+
 
 #include "vlrefs.h"
 
@@ -40,11 +37,7 @@ static ssize_t vlrefs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 static ssize_t vlrefs_splice_read(struct file *in, loff_t *ppos, struct pipe_inode_info *pipe,
 				  size_t len, unsigned int flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	return filemap_splice_read(in, ppos, pipe, len, flags);
-#else
-	return generic_file_splice_read(in, ppos, pipe, len, flags);
-#endif
+	return vl_splice_read(in, ppos, pipe, len, flags);
 }
 
 /* through ->write_iter, which takes i_rwsem */
@@ -68,15 +61,15 @@ static int vlrefs_prealloc(struct file *file, loff_t pos, unsigned int len, bool
 	const struct address_space_operations *aops = mapping->a_ops;
 	struct vlrefs_prealloc pa = { .keep_size = keep_size };
 	void *fsdata = &pa;
-	VL_WB_T *page;
+	VL_WB_T *wbp;
 	struct folio *folio;
 	size_t from;
 	int err;
 
-	err = aops->write_begin(file, mapping, pos, len, &page, &fsdata);
+	err = aops->write_begin(VL_WB_CALLER(file), mapping, pos, len, VL_WB_NO_FLAGS &wbp, &fsdata);
 	if (err)
 		return err;
-	folio = vl_wb_folio(page);
+	folio = vl_wb_folio(wbp);
 	/* write_begin_unlocked: take the lock the folio should have come with */
 	if (pa.unlocked)
 		folio_lock(folio);
@@ -84,7 +77,7 @@ static int vlrefs_prealloc(struct file *file, loff_t pos, unsigned int len, bool
 		from = offset_in_folio(folio, pos);
 		folio_zero_range(folio, from, len);
 	}
-	err = aops->write_end(file, mapping, pos, len, len, page, fsdata);
+	err = aops->write_end(VL_WB_CALLER(file), mapping, pos, len, len, wbp, fsdata);
 	return err < 0 ? err : 0;
 }
 
@@ -128,9 +121,9 @@ static long vlrefs_fallocate(struct file *file, int mode, loff_t offset, loff_t 
 		return -EOPNOTSUPP;
 	inode_lock(inode);
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
-		filemap_invalidate_lock(mapping);
+		vl_invalidate_lock(mapping);
 		truncate_pagecache_range(inode, offset, offset + len - 1);
-		filemap_invalidate_unlock(mapping);
+		vl_invalidate_unlock(mapping);
 	} else {
 		err = vlrefs_fallocate_range(file, mode, offset, len);
 	}
@@ -158,11 +151,7 @@ static int vlrefs_flock(struct file *file, int cmd, struct file_lock *fl)
 }
 
 /* leases are kept by the VFS alone: nothing of ours to record */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-static int vlrefs_setlease(struct file *file, int arg, struct file_lease **lease, void **priv)
-#else
-static int vlrefs_setlease(struct file *file, long arg, struct file_lock **lease, void **priv)
-#endif
+static int vlrefs_setlease(struct file *file, VL_LEASE_ARG_T arg, VL_LEASE_T **lease, void **priv)
 {
 	return generic_setlease(file, arg, lease, priv);
 }

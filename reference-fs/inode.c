@@ -13,7 +13,7 @@
 
 #include "vlrefs.h"
 
-struct inode *vlrefs_get_inode(VL_IDMAP_T *idmap, struct super_block *sb,
+struct inode *vlrefs_get_inode(VL_IDMAP_PARAM struct super_block *sb,
 			       const struct inode *dir, umode_t mode, dev_t dev)
 {
 	struct inode *inode = new_inode(sb);
@@ -21,17 +21,13 @@ struct inode *vlrefs_get_inode(VL_IDMAP_T *idmap, struct super_block *sb,
 	if (!inode)
 		return NULL;
 	inode->i_ino = get_next_ino();
-	inode_init_owner(idmap, inode, dir, mode);
+	inode_init_owner(VL_IDMAP_ARG inode, dir, mode);
 	inode->i_mapping->a_ops = &vlrefs_aops;
 	mapping_set_gfp_mask(inode->i_mapping, GFP_HIGHUSER);
 	/* the page cache is the only copy of the data: reclaim must not drop it */
 	mapping_set_unevictable(inode->i_mapping);
 	vlrefs_touch(inode);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	inode_set_atime_to_ts(inode, inode_get_mtime(inode));
-#else
-	inode->i_atime = inode->i_mtime;
-#endif
+	vl_inode_atime_from_mtime(inode);
 	switch (mode & S_IFMT) {
 	case S_IFREG:
 		inode->i_op = &vlrefs_file_iops;
@@ -71,38 +67,34 @@ static void vlrefs_truncate(struct inode *inode, loff_t size)
 {
 	struct address_space *mapping = inode->i_mapping;
 
-	filemap_invalidate_lock(mapping);
+	vl_invalidate_lock(mapping);
 	truncate_setsize(inode, size);
-	filemap_invalidate_unlock(mapping);
+	vl_invalidate_unlock(mapping);
 }
 
 /* i_rwsem exclusive (notify_change() takes it for us) */
-int vlrefs_setattr(VL_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr)
+int vlrefs_setattr(VL_IDMAP_PARAM struct dentry *dentry, struct iattr *iattr)
 {
 	struct inode *inode = d_inode(dentry);
 	int err;
 
 	lockdep_assert_held_write(&inode->i_rwsem);
-	err = setattr_prepare(idmap, dentry, iattr);
+	err = setattr_prepare(VL_IDMAP_ARG dentry, iattr);
 	if (err)
 		return err;
 	if ((iattr->ia_valid & ATTR_SIZE) && iattr->ia_size != i_size_read(inode))
 		vlrefs_truncate(inode, iattr->ia_size);
-	setattr_copy(idmap, inode, iattr);
+	setattr_copy(VL_IDMAP_ARG inode, iattr);
 	return 0;
 }
 
 /* no lock needed: the fields are read as they are, as generic_fillattr() does */
-int vlrefs_getattr(VL_IDMAP_T *idmap, const struct path *path, struct kstat *stat,
+int vlrefs_getattr(VL_IDMAP_PARAM const struct path *path, struct kstat *stat,
 		   u32 request_mask, unsigned int query_flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-	generic_fillattr(idmap, request_mask, inode, stat);
-#else
-	generic_fillattr(idmap, inode, stat);
-#endif
+	vl_generic_fillattr(VL_IDMAP_ARG request_mask, inode, stat);
 	stat->blocks = inode->i_mapping->nrpages << (PAGE_SHIFT - 9);
 	return 0;
 }

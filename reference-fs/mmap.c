@@ -37,14 +37,24 @@ static vm_fault_t vlrefs_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-/* RCU read lock held: must not block, maps only the folios it can take at once */
+/*
+ * RCU read lock held: must not block, maps only the folios it can take at
+ * once. fault_locked_lie: maps nothing, so that every fault reaches ->fault.
+ */
+#ifdef VL_MAP_PAGES_VOID
+static void vlrefs_vm_map_pages(struct vm_fault *vmf, pgoff_t start, pgoff_t end)
+{
+	if (!vlrefs_breaks_inode(VLREFS_FAULT_LOCKED_LIE, file_inode(vmf->vma->vm_file)))
+		filemap_map_pages(vmf, start, end);
+}
+#else
 static vm_fault_t vlrefs_vm_map_pages(struct vm_fault *vmf, pgoff_t start, pgoff_t end)
 {
-	/* fault_locked_lie: map nothing, so that every fault reaches ->fault */
 	if (vlrefs_breaks_inode(VLREFS_FAULT_LOCKED_LIE, file_inode(vmf->vma->vm_file)))
 		return 0;
 	return filemap_map_pages(vmf, start, end);
 }
+#endif
 
 /* mmap_lock held for read; returns the folio locked and dirty, or VM_FAULT_NOPAGE */
 static vm_fault_t vlrefs_vm_page_mkwrite(struct vm_fault *vmf)

@@ -26,7 +26,7 @@ static struct kmem_cache *vlrefs_inode_cachep;
 
 static struct inode *vlrefs_alloc_inode(struct super_block *sb)
 {
-	struct vlrefs_inode *vi = alloc_inode_sb(sb, vlrefs_inode_cachep, GFP_KERNEL);
+	struct vlrefs_inode *vi = vl_alloc_inode_sb(sb, vlrefs_inode_cachep, GFP_KERNEL);
 
 	if (!vi)
 		return NULL;
@@ -60,14 +60,12 @@ static int vlrefs_drop_inode(struct inode *inode)
 		 * as iput_final() does around write_inode_now(); only when
 		 * i_lock is the one thing making the context atomic.
 		 */
-		unsigned long state = inode->i_state;
-
 		vlrefs_fault_hit(VLREFS_SLEEP_DROP_INODE);
-		inode->i_state = state | I_WILL_FREE;
+		vl_inode_state_set(inode, I_WILL_FREE);
 		spin_unlock(&inode->i_lock);
 		vlrefs_fault_sleep();
 		spin_lock(&inode->i_lock);
-		inode->i_state &= ~I_WILL_FREE;
+		vl_inode_state_clear(inode, I_WILL_FREE);
 	}
 	return 1;
 }
@@ -78,9 +76,9 @@ static void vlrefs_evict_inode(struct inode *inode)
 	struct address_space *mapping = &inode->i_data;
 
 	/* ->invalidate_folio wants invalidate_lock exclusive */
-	filemap_invalidate_lock(mapping);
+	vl_invalidate_lock(mapping);
 	truncate_inode_pages_final(mapping);
-	filemap_invalidate_unlock(mapping);
+	vl_invalidate_unlock(mapping);
 	clear_inode(inode);
 	vlrefs_xattrs_free(VLREFS_I(inode));
 	atomic_long_dec(&VLREFS_SB(inode->i_sb)->nr_inodes);
@@ -195,11 +193,11 @@ static int vlrefs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = VLREFS_MAGIC;
 	sb->s_op = &vlrefs_sops;
-	sb->s_d_op = sbi->casefold ? &vlrefs_ci_dops : &vlrefs_dops;
+	vl_set_default_d_op(sb, sbi->casefold ? &vlrefs_ci_dops : &vlrefs_dops);
 	sb->s_xattr = vlrefs_xattr_handlers;
 	sb->s_time_gran = 1;
 
-	root = vlrefs_get_inode(VL_IDMAP, sb, NULL, S_IFDIR | sbi->root_mode, 0);
+	root = vlrefs_get_inode(VL_NOP_IDMAP sb, NULL, S_IFDIR | sbi->root_mode, 0);
 	sb->s_root = d_make_root(root);
 	if (!sb->s_root)
 		return -ENOMEM;
@@ -256,12 +254,12 @@ static int vlrefs_init_fs_context(struct fs_context *fc)
 	return 0;
 }
 
-/* kill_litter_super() drops the pinned dentries; then the options go. */
+/* The pinned names go (compat.h: how depends on the kernel); then the options. */
 static void vlrefs_kill_sb(struct super_block *sb)
 {
 	struct vlrefs_sb_info *sbi = VLREFS_SB(sb);
 
-	kill_litter_super(sb);
+	vl_kill_pinned_super(sb);
 	kfree(sbi);
 }
 

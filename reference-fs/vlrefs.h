@@ -12,30 +12,11 @@
 #include <linux/list.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
-#include <linux/version.h>
+
+#include "compat.h"
 
 #define VLREFS_MAGIC		0x766c7266	/* "vlrf" */
 #define VLREFS_DEFAULT_MODE	0755
-
-/* The id mapping methods take: struct mnt_idmap from 6.3, a user namespace before. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define VL_IDMAP_T		struct mnt_idmap
-#define VL_IDMAP		(&nop_mnt_idmap)
-#define VL_FILE_IDMAP(file)	file_mnt_idmap(file)
-#else
-#define VL_IDMAP_T		struct user_namespace
-#define VL_IDMAP		(&init_user_ns)
-#define VL_FILE_IDMAP(file)	file_mnt_user_ns(file)
-#endif
-
-/* write_begin and write_end took a struct page before 6.12 */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#define VL_WB_T			struct folio
-#define vl_wb_folio(p)		(p)
-#else
-#define VL_WB_T			struct page
-#define vl_wb_folio(p)		page_folio(p)
-#endif
 
 /* what one mount was asked for (mount options) */
 struct vlrefs_sb_info {
@@ -70,34 +51,15 @@ static inline struct vlrefs_sb_info *VLREFS_SB(const struct super_block *sb)
 	return sb->s_fs_info;
 }
 
-/* inode times: accessors for ctime from 6.6, for all of them from 6.7 */
-static inline void vlrefs_touch(struct inode *inode)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
-#else
-	inode->i_mtime = inode->i_ctime = current_time(inode);
-#endif
-}
-
-static inline void vlrefs_touch_ctime(struct inode *inode)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-	inode_set_ctime_current(inode);
-#else
-	inode->i_ctime = current_time(inode);
-#endif
-}
-
 /* inode.c */
-struct inode *vlrefs_get_inode(VL_IDMAP_T *idmap, struct super_block *sb,
+struct inode *vlrefs_get_inode(VL_IDMAP_PARAM struct super_block *sb,
 			       const struct inode *dir, umode_t mode, dev_t dev);
 void vlrefs_mark_name(struct inode *inode, const struct qstr *name);
 extern const struct inode_operations vlrefs_file_iops;
 extern const struct inode_operations vlrefs_symlink_iops;
 extern const struct inode_operations vlrefs_special_iops;
-int vlrefs_setattr(VL_IDMAP_T *idmap, struct dentry *dentry, struct iattr *iattr);
-int vlrefs_getattr(VL_IDMAP_T *idmap, const struct path *path, struct kstat *stat,
+int vlrefs_setattr(VL_IDMAP_PARAM struct dentry *dentry, struct iattr *iattr);
+int vlrefs_getattr(VL_IDMAP_PARAM const struct path *path, struct kstat *stat,
 		   u32 request_mask, unsigned int query_flags);
 
 /* dir.c */

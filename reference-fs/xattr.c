@@ -87,7 +87,7 @@ static struct vlrefs_xattr *vlrefs_xattr_alloc(const char *name, const void *val
 }
 
 /* i_rwsem exclusive. @value NULL removes the attribute. */
-static int vlrefs_xattr_set(const struct xattr_handler *handler, VL_IDMAP_T *idmap,
+static int vlrefs_xattr_set(const struct xattr_handler *handler, VL_IDMAP_PARAM
 			    struct dentry *dentry, struct inode *inode, const char *suffix,
 			    const void *value, size_t size, int flags)
 {

@@ -53,7 +53,7 @@ vfslock check --fs tmpfs,ext4,vlbadfs --json $S/faults.json --junit $S/faults.xm
 	echo mkdir_shared /mnt/tmp d > $P
 	echo sync_fs 0 /mnt/ext4 > $P
 	echo drop_inode 0 /mnt/tmp/kept > $P
-	echo d_delete 0 /mnt/tmp/kept > $P
+	echo d_delete 0 /mnt/vlbad/data > $P
 	echo partial 0 /mnt/ext4/cached > $P
 	echo iterate 0 /mnt/tmp > $P
 	echo xattr_set 0 /mnt/ext4/cached > $P
@@ -73,7 +73,7 @@ echo $? > $S/faults.rc
 vfslock check --fs tmpfs,ext4,vlbadfs --json $S/control.json --junit $S/control.xml -- sh -c "
 	echo lookup_locked /mnt/tmp > $P && mkdir /mnt/tmp/c && rmdir /mnt/tmp/c &&
 	echo sync_fs 1 /mnt/ext4 > $P && echo drop_inode 1 /mnt/tmp/kept > $P &&
-	echo d_delete 1 /mnt/tmp/kept > $P && echo partial 1 /mnt/ext4/cached > $P &&
+	echo d_delete 1 /mnt/vlbad/data > $P && echo partial 1 /mnt/ext4/cached > $P &&
 	echo iterate 1 /mnt/tmp > $P && echo xattr_set 1 /mnt/ext4/cached > $P &&
 	echo lease_change 1 /mnt/tmp/kept > $P &&
 	echo block d_hash 0 /mnt/vlbad > $P && echo block permission 0 /mnt/vlbad > $P &&

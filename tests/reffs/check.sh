@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/reffs/check.sh --kernel 6.1|6.12 [--seconds N]: vfslock checked
+# tests/reffs/check.sh --kernel 5.10|6.1|6.12|7.3 [--seconds N]: vfslock checked
 # against the reference filesystem, both ways, in one boot of the guest
 # (tests/reffs/guest-check.sh): vlrefs under stress-ng gives no deviation,
 # and each fault of its "break" parameter is found, with the rule id it
@@ -9,7 +9,7 @@ ROOT=$(cd -- "$(dirname -- "$0")/../.." && pwd)
 . "$ROOT/tests/lib/vmsuite.sh"
 KERNEL=
 SECS=60
-usage() { echo "usage: $0 --kernel 6.1|6.12 [--seconds N (stress-ng time, default 60)]" >&2; exit 2; }
+usage() { echo "usage: $0 --kernel 5.10|6.1|6.12|7.3 [--seconds N (stress-ng time, default 60)]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) KERNEL=${2:-}; shift 2 || usage ;;
@@ -39,4 +39,4 @@ grep -E '^ *vm: ' "$share/console.log" | sed 's/^/  /'
 echo "# VM run: $((SECONDS - start)) s"
 # keep the reports: docs/reference-fs.md quotes them
 vmsuite_finish reffs "$KERNEL" "$share" "$vmrc" "$ROOT/tests/reffs/judge.py" "reffs-$KERNEL" \
-	'*.json' '*.out' '*.rc' guest.tap kernel
+	'*.json' '*.out' '*.rc' guest.tap kernel dmesg

@@ -13,7 +13,7 @@ usage() {
 	cat <<'USAGE'
 usage: tests/reffs/faults.sh [--kernel K]...
 
-  --kernel K    6.1 or 6.12 (repeatable; default: both)
+  --kernel K    5.10, 6.1, 6.12 or 7.3 (repeatable; default: 6.1 and 6.12)
 
 Prints one "ok - ..." or "not ok - ..." line per check and a last line
 "N passed, M failed"; exits 1 when a check failed, 2 on a usage error.

@@ -66,4 +66,6 @@ echo $? >$S/control.rc
 	check "rmmod vlrefs" rmmod vlrefs
 	check "no kernel warning, BUG or oops in dmesg" no_kernel_complaint
 } >>$S/guest.tap
+# all of it, for what the console (KERN_ERR and worse) does not show
+dmesg >$S/dmesg
 exit 0

@@ -14,12 +14,24 @@ rc=/mnt/rc
 
 hits() { awk -v f="$1" '$1 == f { print $2 }' "$param/break_hits"; }
 
+# why NAME cannot be made on this kernel ("faults" parameter), or nothing
+unavailable() {
+	awk -v f="$1" '$1 == f && $2 == "unavailable:" { sub(/^[^:]*: /, ""); print }' "$param/faults"
+}
+
 # fault NAME DESCRIPTION CMD...: CMD runs with NAME in force, and must make
-# NAME break its rule at least once; the fault is cleared whatever happens
+# NAME break its rule at least once; the fault is cleared whatever happens.
+# A fault the module cannot make on this kernel must be refused instead.
 fault() {
 	name=$1
 	desc=$2
 	shift 2
+	why=$(unavailable "$name")
+	if [ -n "$why" ]; then
+		echo "# $name: left out on $(uname -r): $why"
+		check "$name: refused by break on this kernel" sh -c "! echo $name >$param/break"
+		return
+	fi
 	before=$(hits "$name")
 	echo "$name" >"$param/break"
 	check "$name: $desc" "$@"

@@ -9,8 +9,13 @@
 #   provoked NAME exit STATUS hits N
 #
 # STATUS the trigger's exit status, N the rule breaks vlrefs counted
-# (break_hits) during it. Expects vlrefs mounted at /mnt/r, and with
-# -o casefold at /mnt/rc.
+# (break_hits) during it. A fault this kernel does not let vlrefs make
+# (its "faults" parameter says why) is not triggered; instead:
+#
+#   unavailable NAME refused yes|no: WHY
+#
+# "refused yes" when writing it to "break" failed, as it must. Expects
+# vlrefs mounted at /mnt/r, and with -o casefold at /mnt/rc.
 set -u
 mode=${1:?usage: guest-provoke.sh on|off}
 param=/sys/module/vlrefs/parameters
@@ -20,10 +25,25 @@ mkdir -p "$r" "$rc" || exit 9
 
 hits() { awk -v f="$1" '$1 == f { print $2 }' "$param/break_hits"; }
 
+# why NAME cannot be made on this kernel, or nothing
+unavailable() {
+	awk -v f="$1" '$1 == f && $2 == "unavailable:" { sub(/^[^:]*: /, ""); print }' "$param/faults"
+}
+
 # provoke NAME CMD...: CMD with NAME in force (mode on) or none (off)
 provoke() {
 	name=$1
 	shift
+	why=$(unavailable "$name")
+	if [ -n "$why" ]; then
+		refused=yes
+		if echo "$name" >"$param/break" 2>/dev/null; then
+			refused=no
+			echo none >"$param/break"
+		fi
+		echo "unavailable $name refused $refused: $why"
+		return
+	fi
 	before=$(hits "$name")
 	[ "$mode" = off ] || echo "$name" >"$param/break" || exit 9
 	"$@" >/dev/null 2>&1

@@ -11,7 +11,7 @@ usage() {
 	cat <<'USAGE'
 usage: tests/reffs/load.sh [--kernel K]... [--seconds N]
 
-  --kernel K    6.1 or 6.12 (repeatable; default: both)
+  --kernel K    5.10, 6.1, 6.12 or 7.3 (repeatable; default: 6.1 and 6.12)
   --seconds N   stress-ng time per kernel, in all (default 60)
 
 Prints one "ok - ..." or "not ok - ..." line per check and a last line

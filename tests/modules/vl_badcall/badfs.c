@@ -41,7 +41,6 @@
 #include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "badfs.h"
 
@@ -55,17 +54,6 @@ static struct task_struct *holder;
 /* the task whose read_folio calls fail, unlocking the folio as they must */
 static struct task_struct *failer;
 
-/* write_begin and write_end took a struct page before 6.12 */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#define VL_WB_T		struct folio
-#define vl_wb_unlock	folio_unlock
-#define vl_wb_put	folio_put
-#else
-#define VL_WB_T		struct page
-#define vl_wb_unlock	unlock_page
-#define vl_wb_put	put_page
-#endif
-
 static void maybe_sleep(void)
 {
 	if (READ_ONCE(sleeper) == current)
@@ -78,10 +66,10 @@ static int vlbad_d_hash(const struct dentry *dentry, struct qstr *name)
 	return 0;
 }
 
-static int vlbad_permission(VL_IDMAP_T *idmap, struct inode *inode, int mask)
+static int vlbad_permission(VL_IDMAP_PARAM struct inode *inode, int mask)
 {
 	maybe_sleep();
-	return generic_permission(idmap, inode, mask);
+	return generic_permission(VL_IDMAP_ARG inode, mask);
 }
 
 /*
@@ -96,31 +84,45 @@ static int vlbad_read_folio(struct file *file, struct folio *folio)
 		folio_unlock(folio);
 		return -EIO;
 	}
-	return ram_aops.read_folio(file, folio);
+	return vl_ram_read_folio(file, folio);
 }
 
-static int vlbad_write_begin(struct file *file, struct address_space *mapping, loff_t pos,
-			     unsigned int len, VL_WB_T **foliop, void **fsdata)
+static int vlbad_write_begin(VL_WB_CALLER_T *caller, struct address_space *mapping, loff_t pos,
+			     unsigned int len, VL_WB_FLAGS_PARAM VL_WB_T **foliop, void **fsdata)
 {
-	int err = ram_aops.write_begin(file, mapping, pos, len, foliop, fsdata);
+	int err = vl_ram_write_begin(caller, mapping, pos, len, VL_WB_FLAGS_ARG foliop, fsdata);
 
 	if (!err && READ_ONCE(unlocker) == current)
 		vl_wb_unlock(*foliop);
 	return err;
 }
 
-static int vlbad_write_end(struct file *file, struct address_space *mapping, loff_t pos,
+static int vlbad_write_end(VL_WB_CALLER_T *caller, struct address_space *mapping, loff_t pos,
 			   unsigned int len, unsigned int copied, VL_WB_T *folio, void *fsdata)
 {
 	/* the holder's folio stays locked, and referenced: the caller undoes it */
 	if (READ_ONCE(holder) == current)
 		return copied;
-	return ram_aops.write_end(file, mapping, pos, len, copied, folio, fsdata);
+	return vl_ram_write_end(caller, mapping, pos, len, copied, folio, fsdata);
 }
 
+#ifdef VL_PAGE_AOPS
+/* 5.10, the page methods (compat.h): ramfs' __set_page_dirty_no_writeback(), not exported */
+static int vlbad_set_page_dirty(struct page *page)
+{
+	return !TestSetPageDirty(page);
+}
+
+static const struct address_space_operations vlbad_aops = {
+	.readpage	= vlbad_read_folio,
+	.write_begin	= vlbad_write_begin,
+	.write_end	= vlbad_write_end,
+	.set_page_dirty	= vlbad_set_page_dirty,
+};
+#else
 static bool vlbad_dirty_folio(struct address_space *mapping, struct folio *folio)
 {
-	return ram_aops.dirty_folio(mapping, folio);
+	return vl_ram_dirty_folio(mapping, folio);
 }
 
 static const struct address_space_operations vlbad_aops = {
@@ -129,6 +131,7 @@ static const struct address_space_operations vlbad_aops = {
 	.write_end	= vlbad_write_end,
 	.dirty_folio	= vlbad_dirty_folio,
 };
+#endif
 
 static vm_fault_t vlbad_fault(struct vm_fault *vmf)
 {
@@ -161,8 +164,14 @@ static const struct file_operations vlbad_file_ops = {
 	.mmap		= vlbad_mmap,
 };
 
+/*
+ * Unused names go at once (always_delete_dentry(), as tmpfs' did up to
+ * 6.12): a ->d_delete of the core kernel's, for "d_delete 0|1" to call
+ * on every kernel; 7.3's tmpfs dentries have none.
+ */
 static const struct dentry_operations vlbad_dops = {
 	.d_hash		= vlbad_d_hash,
+	.d_delete	= always_delete_dentry,
 };
 
 static const struct inode_operations vlbad_dir_iops = {
@@ -172,7 +181,7 @@ static const struct inode_operations vlbad_dir_iops = {
 
 static const struct super_operations vlbad_sops = {
 	.statfs		= simple_statfs,
-	.drop_inode	= generic_delete_inode,
+	.drop_inode	= vl_drop_unused_inode,
 };
 
 /* The one regular file, so that discovery sees the page-cache methods. */
@@ -192,8 +201,9 @@ static int vlbad_add_data(struct dentry *root)
 	inode->i_mode = S_IFREG | 0644;
 	inode->i_fop = &vlbad_file_ops;
 	inode->i_mapping->a_ops = &vlbad_aops;
-	/* pinned like a ramfs file: the dentry's reference lives until umount */
-	d_add(d, inode);
+	/* pinned like a ramfs file, until umount (compat.h: how) */
+	vl_make_persistent(d, inode);
+	dput(d);
 	return 0;
 }
 
@@ -206,7 +216,7 @@ static int vlbad_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = VLBADFS_MAGIC;
 	sb->s_op = &vlbad_sops;
-	sb->s_d_op = &vlbad_dops;
+	vl_set_default_d_op(sb, &vlbad_dops);
 	sb->s_time_gran = 1;
 
 	root = new_inode(sb);
@@ -242,12 +252,12 @@ static struct file_system_type vlbad_fs_type = {
 	.owner			= THIS_MODULE,
 	.name			= "vlbadfs",
 	.init_fs_context	= vlbad_init_fs_context,
-	.kill_sb		= kill_litter_super,
+	.kill_sb		= vl_kill_pinned_super,
 };
 
 /*
- * ->d_hash through lookup_one_len(), as any ref-walk lookup calls it; it
- * sleeps when @sleep. The sleeper is set only around the call.
+ * ->d_hash through a lookup of the name, as any ref-walk lookup calls it;
+ * it sleeps when @sleep. The sleeper is set only around the call.
  */
 static noinline int block_d_hash(struct dentry *dir, bool sleep)
 {
@@ -256,7 +266,7 @@ static noinline int block_d_hash(struct dentry *dir, bool sleep)
 	inode_lock(d_inode(dir));
 	if (sleep)
 		WRITE_ONCE(sleeper, current);
-	d = lookup_one_len("vl_block_probe", dir, 14);
+	d = vl_lookup("vl_block_probe", dir);
 	WRITE_ONCE(sleeper, NULL);
 	inode_unlock(d_inode(dir));
 	if (IS_ERR(d))
@@ -275,7 +285,7 @@ static noinline int block_permission(struct dentry *dir, bool rcu)
 	int err;
 
 	WRITE_ONCE(sleeper, current);
-	err = inode->i_op->permission(VL_IDMAP, inode, MAY_EXEC | (rcu ? MAY_NOT_BLOCK : 0));
+	err = inode->i_op->permission(VL_NOP_IDMAP inode, MAY_EXEC | (rcu ? MAY_NOT_BLOCK : 0));
 	WRITE_ONCE(sleeper, NULL);
 	return err;
 }
@@ -283,7 +293,7 @@ static noinline int block_permission(struct dentry *dir, bool rcu)
 /* /mnt/vlbad/data, referenced: the file the page-cache calls are made on. */
 static struct dentry *vlbad_data(struct dentry *dir)
 {
-	struct dentry *d = lookup_one_len_unlocked("data", dir, 4);
+	struct dentry *d = vl_lookup_unlocked("data", dir);
 
 	if (!IS_ERR(d) && d_really_is_negative(d)) {
 		dput(d);
@@ -310,7 +320,7 @@ static noinline int return_write_begin(struct dentry *dir, bool bad)
 	inode_lock(d_inode(d));
 	if (bad)
 		WRITE_ONCE(unlocker, current);
-	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, &folio, &fsdata);
+	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, VL_WB_NO_FLAGS &folio, &fsdata);
 	WRITE_ONCE(unlocker, NULL);
 	if (!err) {
 		if (!bad)
@@ -332,22 +342,22 @@ static noinline int return_read_folio(struct dentry *dir, bool bad)
 	struct dentry *d = vlbad_data(dir);
 	struct address_space *mapping;
 	struct folio *folio;
-	struct page *page;
+	struct page *first;
 	int err;
 
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	mapping = d_inode(d)->i_mapping;
 	err = -ENOMEM;
-	page = find_or_create_page(mapping, 0, mapping_gfp_mask(mapping));
-	if (!page)
+	first = find_or_create_page(mapping, 0, mapping_gfp_mask(mapping));
+	if (!first)
 		goto out_put_dentry;
-	folio = page_folio(page);
+	folio = page_folio(first);
 	if (bad)
 		WRITE_ONCE(holder, current);
 	else
 		WRITE_ONCE(failer, current);
-	err = mapping->a_ops->read_folio(NULL, folio);
+	err = vl_call_read_folio(mapping, NULL, folio);
 	WRITE_ONCE(holder, NULL);
 	WRITE_ONCE(failer, NULL);
 	if (bad)
@@ -377,7 +387,7 @@ static noinline int return_write_end(struct dentry *dir, bool bad)
 		return PTR_ERR(d);
 	mapping = d_inode(d)->i_mapping;
 	inode_lock(d_inode(d));
-	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, &folio, &fsdata);
+	err = mapping->a_ops->write_begin(NULL, mapping, 0, 1, VL_WB_NO_FLAGS &folio, &fsdata);
 	if (!err) {
 		if (bad)
 			WRITE_ONCE(holder, current);

@@ -4,16 +4,8 @@
 #define VL_BADFS_H
 
 #include <linux/types.h>
-#include <linux/version.h>
 
-/* The id mapping methods take: struct mnt_idmap from 6.3, a user namespace before. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define VL_IDMAP_T	struct mnt_idmap
-#define VL_IDMAP	(&nop_mnt_idmap)
-#else
-#define VL_IDMAP_T	struct user_namespace
-#define VL_IDMAP	(&init_user_ns)
-#endif
+#include "compat.h"
 
 /* @on: d_hash sleeps; permission is told MAY_NOT_BLOCK (see badfs.c) */
 int vlbadfs_block(const char *method, const char *dir, bool on);

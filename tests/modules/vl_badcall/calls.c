@@ -11,7 +11,7 @@
  *   echo 'lookup_locked /mnt/tmp' > ...       (the compliant control)
  *   echo 'sync_fs 0|1 /mnt/ext4' > ...         s_umount held by another task / shared
  *   echo 'drop_inode 0|1 /mnt/tmp/file' > ...  i_lock
- *   echo 'd_delete 0|1 /mnt/tmp/file' > ...    d_lock
+ *   echo 'd_delete 0|1 /mnt/vlbad/data' > ...  d_lock (vlbadfs' always_delete_dentry())
  *   echo 'partial 0|1 /mnt/ext4/file' > ...    ->is_partially_uptodate, folio lock
  *   echo 'iterate 0|1 /mnt/tmp' > ...            ->iterate_shared, f_pos_lock
  *   echo 'xattr_set 0|1 /mnt/ext4/file' > ...    user xattr handler's ->set, i_rwsem
@@ -32,15 +32,12 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/version.h>
 #include <linux/xattr.h>
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-#include <linux/filelock.h>
-#endif
 
 #include "badfs.h"
 
@@ -96,7 +93,7 @@ static noinline int do_unlink_victim_unlocked(const char *dir, const char *name)
 		return err;
 	inode = d_inode(p.dentry);
 	inode_lock_nested(inode, I_MUTEX_PARENT);
-	d = lookup_one_len(name, p.dentry, strlen(name));
+	d = vl_lookup(name, p.dentry);
 	if (IS_ERR(d)) {
 		err = PTR_ERR(d);
 		goto out_unlock;
@@ -142,14 +139,14 @@ static noinline int do_rename_one_parent(const char *d1, const char *n1, const c
 		goto out_put2;
 
 	inode_lock_nested(ndir, I_MUTEX_PARENT);
-	new = lookup_one_len(n2, p2.dentry, strlen(n2));
+	new = vl_lookup(n2, p2.dentry);
 	inode_unlock(ndir);
 	if (IS_ERR(new)) {
 		err = PTR_ERR(new);
 		goto out_put2;
 	}
 	inode_lock_nested(odir, I_MUTEX_PARENT);
-	old = lookup_one_len(n1, p1.dentry, strlen(n1));
+	old = vl_lookup(n1, p1.dentry);
 	if (IS_ERR(old)) {
 		err = PTR_ERR(old);
 		goto out_unlock;
@@ -158,7 +155,7 @@ static noinline int do_rename_one_parent(const char *d1, const char *n1, const c
 	if (d_is_negative(old) || d_is_positive(new) || d_is_dir(old))
 		goto out_dput_old;
 	inode_lock(d_inode(old));
-	err = odir->i_op->rename(VL_IDMAP, odir, old, ndir, new, 0);
+	err = odir->i_op->rename(VL_NOP_IDMAP odir, old, ndir, new, 0);
 	if (!err)
 		d_move(old, new);
 	inode_unlock(d_inode(old));
@@ -185,7 +182,7 @@ static noinline int do_setattr_unlocked(const char *file)
 	if (err)
 		return err;
 	ia.ia_mode = d_inode(p.dentry)->i_mode;
-	err = d_inode(p.dentry)->i_op->setattr(VL_IDMAP, p.dentry, &ia);
+	err = d_inode(p.dentry)->i_op->setattr(VL_NOP_IDMAP p.dentry, &ia);
 	path_put(&p);
 	return err;
 }
@@ -203,12 +200,13 @@ static noinline int do_mkdir_shared(const char *dir, const char *name)
 		return err;
 	inode = d_inode(p.dentry);
 	inode_lock_shared(inode);
-	d = lookup_one_len(name, p.dentry, strlen(name));
+	d = vl_lookup(name, p.dentry);
 	if (IS_ERR(d)) {
 		err = PTR_ERR(d);
 		goto out_unlock;
 	}
-	err = d_is_positive(d) ? -EEXIST : inode->i_op->mkdir(VL_IDMAP, inode, d, 0755);
+	err = d_is_positive(d) ? -EEXIST :
+	      vl_mkdir_result(inode->i_op->mkdir(VL_NOP_IDMAP inode, d, 0755));
 	dput(d);
 out_unlock:
 	inode_unlock_shared(inode);
@@ -355,26 +353,13 @@ static noinline int do_xattr_set(const char *file, bool lock)
 		goto out_put_path;
 	if (lock)
 		inode_lock(inode);
-	err = h->set(h, VL_IDMAP, p.dentry, inode, "vl_probe", "1", 1, 0);
+	err = h->set(h, VL_NOP_IDMAP p.dentry, inode, "vl_probe", "1", 1, 0);
 	if (lock)
 		inode_unlock(inode);
 out_put_path:
 	path_put(&p);
 	return err;
 }
-
-/* Leases got their own struct in 6.9, fields in a common first member. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
-#define VL_LEASE_T		struct file_lease
-#define vl_lease_alloc		locks_alloc_lease
-#define vl_lease_free		locks_free_lease
-#define VL_LEASE(fl, f)		((fl)->c.flc_##f)
-#else
-#define VL_LEASE_T		struct file_lock
-#define vl_lease_alloc		locks_alloc_lock
-#define vl_lease_free		locks_free_lock
-#define VL_LEASE(fl, f)		((fl)->fl_##f)
-#endif
 
 /*
  * The kernel's own ->lm_change (lease_modify(), fs/locks.c), as a lease
@@ -414,10 +399,10 @@ out_close:
 	return err;
 }
 
-static bool skip_entry(struct dir_context *ctx, const char *name, int namlen, loff_t off,
-		       u64 ino, unsigned int type)
+static VL_FILLDIR_T skip_entry(struct dir_context *ctx, const char *name, int namlen, loff_t off,
+			       u64 ino, unsigned int type)
 {
-	return true;
+	return VL_FILLDIR_GO_ON;
 }
 
 /*
@@ -465,7 +450,7 @@ static noinline int do_partial(const char *file, bool lock)
 	if (!mapping->a_ops->is_partially_uptodate)
 		goto out_put_path;
 	err = -ENOENT;
-	folio = filemap_get_folio(mapping, 0);
+	folio = vl_get_folio(mapping, 0);
 	if (IS_ERR_OR_NULL(folio))
 		goto out_put_path;
 	if (lock)
