@@ -4,7 +4,7 @@
 # on the boot itself, the judge's lines, the reports kept under
 # build/reports/, and the closing "N passed, M failed".
 
-# vmsuite_kernel "$@": KERNEL from --kernel 6.1|6.12, the suites' only
+# vmsuite_kernel "$@": KERNEL from --kernel K (a series the bench boots), the suites' only
 # argument, or a usage message and exit 2.
 vmsuite_kernel() {
 	KERNEL=
@@ -15,7 +15,7 @@ vmsuite_kernel() {
 		esac
 	done
 	if [ $# -gt 0 ] || [ -z "$KERNEL" ]; then
-		echo "usage: $0 --kernel 6.1|6.12" >&2
+		echo "usage: $0 --kernel K (5.10, 6.1, 6.12, 6.18, 7.3, latest...)" >&2
 		exit 2
 	fi
 }
